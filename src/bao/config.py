@@ -1,0 +1,286 @@
+"""The pipeline configuration: one YAML file, one frozen dataclass per section.
+
+Defaults live here and nowhere else; ``config/config.yaml`` spells every key out so that DVC can track them.
+``load_config(path)`` checks every key and type and fails with one readable message naming the offending key
+(``ConfigError: rl.lr: expected a number, got 'fast'``). Each field says where its value comes from:
+**paper** (BAO/UserRL text), **code** (the released BAO/UserRL code) or **ours** (a choice of this project).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A bad config: the message names the key and what was expected."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    userrl_dir: str = "../shared/userrl"
+    """original UserRL data (gym JSONs + parquet splits), read in place; relative paths are from the project root."""
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    id: str = "function-proc-v0"
+    """training/eval gym (registry id). ``function-proc-v0`` = embedded procedural rules (ours)."""
+    horizon: int = 16
+    """max assistant turns per episode = env truncation (code: multi_turn.max_turns = 16)."""
+    num_ops: int = 2
+    """procedural difficulty: binary operations per hidden rule (ours)."""
+    num_vars: int = 3
+    """procedural difficulty: distinct variables among a..d per rule (ours)."""
+    ops: list = field(default_factory=lambda: ["+", "-", "*"])
+    value_min: int = 1
+    value_max: int = 9
+    """test-case values are drawn from [value_min, value_max] (original: 1..10)."""
+    test_fraction: float = 0.2
+    """share of procedural rules held out for the test split (unseen rules, ours)."""
+    n_train_tasks: int = 2000
+    n_test_tasks: int = 100
+    faithful_eval: bool = True
+    """also evaluate on the original 78-task Function-Gym test split (function-v0)."""
+
+
+@dataclass(frozen=True)
+class TeacherConfig:
+    n_episodes: int = 4000
+    """SFT episodes per teacher style (the same for enhanced and plain, so both get the same updates)."""
+    early_commit_prob: float = 0.35
+    """chance the teacher commits with 2-3 candidate answers left, so the data shows recovery from a wrong answer."""
+    probe_pool_size: int = 24
+    """candidate probes the teacher scores per turn (most informative wins)."""
+
+
+@dataclass(frozen=True)
+class LoraConfig:
+    enabled: bool = False
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: list = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    init_from: str = ""
+    """an HF model directory (e.g. Qwen3-1.7B); empty = build the tiny embedded Qwen3 from scratch."""
+    vocab_size: int = 1000
+    hidden_size: int = 192
+    num_layers: int = 4
+    num_heads: int = 4
+    num_kv_heads: int = 2
+    intermediate_size: int = 512
+    context_length: int = 2048
+    """max tokens of prompt + episode; longer prompts follow ``eval.on_long_prompt``."""
+    lora: LoraConfig = field(default_factory=LoraConfig)
+
+
+@dataclass(frozen=True)
+class SFTConfig:
+    steps: int = 1500
+    batch_size: int = 16
+    lr: float = 1e-3
+    warmup_steps: int = 50
+    weight_decay: float = 0.01
+    max_seq_len: int = 1024
+    """longer SFT examples are dropped (counted in the log)."""
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class MethodConfig:
+    shaping: str = "bao"
+    """registry id in bao.rl.shaping (``bao`` | ``none`` | ``bao_no_info`` | ``bao_no_overthink`` | ``reweight``)."""
+    credit: str = "r2g"
+    """turn credit (``equalized`` | ``r2g`` | ``em``)."""
+    score: str = "sum"
+    """trajectory score (``sum`` | ``mean_sum`` | ``r2g``)."""
+    teacher: str = "enhanced"
+    """which SFT start: ``enhanced`` | ``plain``."""
+    reweight_w: float = 0.0
+
+
+@dataclass(frozen=True)
+class RLConfig:
+    steps: int = 12
+    tasks_per_step: int = 8
+    group_size: int = 8
+    """rollouts per task (paper: n = 8)."""
+    lr: float = 2e-5
+    clip_eps: float = 0.2
+    num_minibatches: int = 8
+    """PPO updates per rollout batch (paper: batch 128 / mini-batch 16 = 8)."""
+    temperature: float = 1.0
+    max_new_tokens: int = 160
+    """per-turn generation cap; hitting it ends the episode (end_reason token_budget)."""
+    max_episode_tokens: int = 1600
+    """generated tokens per episode (code: max_response_length 7000)."""
+    gamma: float = 0.8
+    em_k: float = 2.0
+    c_rep: float = 0.005
+    c_len: float = 0.05
+    t_pen: int = 15
+    failed_rule: str = "zero_reward"
+    grad_clip: float = 1.0
+    weight_decay: float = 0.0
+    threads: int = 1
+    show_reward: bool = False
+    """append the original's ``Reward: r`` line to training observations (UserRL training does; eval never)."""
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    max_new_tokens: int = 160
+    max_episode_tokens: int = 1600
+    batch_size: int = 50
+    pass_k: int = 9
+    threads: int = 1
+    faithful_max_tasks: int = 78
+    on_long_prompt: str = "skip"
+    """``skip``: a prompt longer than the context ends the episode as ``prompt_too_long`` (a failure, counted);
+    ``error``: stop with a message."""
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int = 0
+    """base seed of data/tokenizer/teacher (ours)."""
+    seeds: list = field(default_factory=lambda: [0, 1])
+    """training seeds: SFT, RL and eval run once per seed."""
+    results_dir: str = "results"
+    data: DataConfig = field(default_factory=DataConfig)
+    env: EnvConfig = field(default_factory=EnvConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    rl: RLConfig = field(default_factory=RLConfig)
+    methods: dict = field(default_factory=lambda: {
+        "bao": MethodConfig(),
+        "userrl_grpo": MethodConfig(shaping="none", credit="equalized", score="r2g"),
+    })
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def method(self, name: str) -> MethodConfig:
+        if name not in self.methods:
+            raise ConfigError(f"methods.{name}: unknown method; configured: {sorted(self.methods)}")
+        return self.methods[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _check_value(value: Any, tp: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        return _build(tp, value, key)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true/false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    if tp is list or origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return list(value)
+    if tp is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        return dict(value)
+    if origin in (typing.Union, types.UnionType):
+        return value
+    return value
+
+
+def _build(cls, raw: dict, prefix: str = ""):
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        where = f"{prefix}." if prefix else ""
+        raise ConfigError(f"{where}{unknown[0]}: unknown key; valid keys here: {sorted(known)}")
+    kwargs = {}
+    for name in known & set(raw):
+        key = f"{prefix}.{name}" if prefix else name
+        if cls is Config and name == "methods":
+            if not isinstance(raw[name], dict) or not raw[name]:
+                raise ConfigError(f"{key}: expected a non-empty mapping of method name -> recipe")
+            kwargs[name] = {m: _check_value(v, MethodConfig, f"{key}.{m}") for m, v in raw[name].items()}
+        else:
+            kwargs[name] = _check_value(raw[name], hints[name], key)
+    return cls(**kwargs)
+
+
+def _validate(cfg: Config) -> None:
+    from bao.rl.advantages import CREDITS, SCORES
+    from bao.rl.shaping import SHAPERS
+
+    for name, m in cfg.methods.items():
+        for reg, val, k in ((SHAPERS, m.shaping, "shaping"), (CREDITS, m.credit, "credit"), (SCORES, m.score, "score")):
+            if val not in reg:
+                raise ConfigError(f"methods.{name}.{k}: unknown {reg.kind} {val!r}; registered: {reg.names()}")
+        if m.teacher not in ("enhanced", "plain"):
+            raise ConfigError(f"methods.{name}.teacher: expected 'enhanced' or 'plain', got {m.teacher!r}")
+    if cfg.rl.group_size < 2:
+        raise ConfigError("rl.group_size: group-relative advantages need at least 2 rollouts per task")
+    if cfg.rl.num_minibatches < 1 or (cfg.rl.tasks_per_step * cfg.rl.group_size) % cfg.rl.num_minibatches:
+        raise ConfigError("rl.num_minibatches: must divide tasks_per_step * group_size")
+    if cfg.env.value_min > cfg.env.value_max:
+        raise ConfigError("env.value_min: must be <= env.value_max")
+    if not cfg.seeds:
+        raise ConfigError("seeds: need at least one seed")
+    if cfg.eval.on_long_prompt not in ("skip", "error"):
+        raise ConfigError("eval.on_long_prompt: expected 'skip' or 'error'")
+    if cfg.rl.failed_rule not in ("zero_reward", "below_threshold"):
+        raise ConfigError("rl.failed_rule: expected 'zero_reward' or 'below_threshold'")
+
+
+def config_from_dict(raw: dict) -> Config:
+    if not isinstance(raw, dict):
+        raise ConfigError("config: the top level must be a mapping")
+    cfg = _build(Config, raw)
+    _validate(cfg)
+    return cfg
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({e})") from None
+    return config_from_dict(raw)
+
+
+def resolve_path(p: str, root: str | Path | None = None) -> Path:
+    """Relative paths in the config are relative to the project root (the current directory by default)."""
+    q = Path(p).expanduser()
+    return q if q.is_absolute() else Path(root or Path.cwd()) / q

@@ -1,0 +1,1 @@
+"""The policy: tokenizer, chat format, tiny Qwen3 model and batched multi-turn rollout."""

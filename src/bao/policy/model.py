@@ -1,0 +1,90 @@
+"""Build, load and save the policy.
+
+The embedded default is a tiny Qwen3 (``Qwen3ForCausalLM`` from a transformers config, ~2M parameters) trained
+from scratch. ``model.init_from`` names any HF model directory instead (e.g. Qwen3-1.7B), and ``model.lora``
+wraps it in a peft LoRA adapter. Everything is saved with ``save_pretrained`` so each checkpoint directory
+loads with ``from_pretrained`` (LoRA checkpoints are merged before saving, so downstream stages never need to
+know whether LoRA was used).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
+
+from bao.config import ModelConfig
+from bao.policy.chat import IM_END, PAD
+
+
+def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
+    tok = AutoTokenizer.from_pretrained(str(path))
+    if tok.pad_token is None:
+        tok.pad_token = PAD if PAD in tok.get_vocab() else tok.eos_token
+    return tok
+
+
+def build_tiny_qwen3(cfg: ModelConfig, tok, seed: int) -> Qwen3ForCausalLM:
+    """A from-scratch Qwen3 of the configured size; weights drawn from a seed-derived generator."""
+    config = Qwen3Config(
+        vocab_size=len(tok),
+        hidden_size=cfg.hidden_size,
+        intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.num_layers,
+        num_attention_heads=cfg.num_heads,
+        num_key_value_heads=cfg.num_kv_heads,
+        head_dim=cfg.hidden_size // cfg.num_heads,
+        max_position_embeddings=cfg.context_length,
+        rope_theta=10000.0,
+        tie_word_embeddings=True,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.convert_tokens_to_ids(IM_END),
+        bos_token_id=None,
+        attn_implementation="sdpa",
+    )
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)  # restored below: no global RNG leaks out of this function
+    try:
+        model = Qwen3ForCausalLM(config)
+    finally:
+        torch.random.set_rng_state(state)
+    return model
+
+
+def init_policy(cfg: ModelConfig, tok, seed: int):
+    """The SFT starting point: the tiny model, or ``init_from`` (+ LoRA when enabled)."""
+    model = build_tiny_qwen3(cfg, tok, seed) if not cfg.init_from else \
+        AutoModelForCausalLM.from_pretrained(cfg.init_from, dtype=torch.float32)
+    return maybe_lora(model, cfg)
+
+
+def maybe_lora(model, cfg: ModelConfig):
+    if not cfg.lora.enabled:
+        return model
+    from peft import LoraConfig, get_peft_model
+
+    lc = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+                    target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM")
+    return get_peft_model(model, lc)
+
+
+def load_policy(path: str | Path, cfg: ModelConfig | None = None):
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+    return maybe_lora(model, cfg) if cfg is not None else model
+
+
+def save_policy(model, tok, out: str | Path) -> None:
+    """Save a checkpoint that loads with ``from_pretrained`` (LoRA adapters merged in)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if hasattr(model, "merge_and_unload"):
+        import copy
+
+        model = copy.deepcopy(model).merge_and_unload()
+    model.save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+
+
+def num_params(model) -> int:
+    return sum(p.numel() for p in model.parameters())

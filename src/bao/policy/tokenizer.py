@@ -1,0 +1,67 @@
+"""Train the byte-level BPE tokenizer of the embedded policy (``python -m bao.policy.tokenizer --help``).
+
+Digits are split one per token (so arithmetic is learnable), the chat markers are special tokens and the
+tag tokens (``<think>``, ``<tool_call>``, ...) are added tokens, as in Qwen3. The result is saved with
+``save_pretrained`` and loads with ``AutoTokenizer.from_pretrained``; a real HF model directory replaces it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Iterable
+
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import PreTrainedTokenizerFast
+
+from bao.policy.chat import ADDED_TOKENS, CHAT_TEMPLATE, IM_END, PAD, SPECIAL_TOKENS
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:
+    tok = Tokenizer(models.BPE(unk_token=None, byte_fallback=False))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+    ])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS + ADDED_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=IM_END, pad_token=PAD,
+                                   additional_special_tokens=SPECIAL_TOKENS[1:], clean_up_tokenization_spaces=False)
+    # Tags are plain added tokens: split out before BPE, but kept when decoding with skip_special_tokens.
+    fast.add_tokens(ADDED_TOKENS)
+    fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def corpus_for_tokenizer(cfg, seed: int) -> list[str]:
+    """Texts the tokenizer is trained on: teacher episodes of both styles plus the prompts."""
+    from bao.teacher.function_teacher import sample_corpus
+
+    return sample_corpus(cfg, seed)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from bao.config import load_config
+    from bao.provenance import write_provenance
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", required=True, help="pipeline config YAML (e.g. config/config.yaml)")
+    p.add_argument("--out", required=True, help="output directory for the tokenizer")
+    a = p.parse_args(argv)
+    cfg = load_config(a.config)
+    texts = corpus_for_tokenizer(cfg, cfg.seed)
+    tok = train_tokenizer(texts, cfg.model.vocab_size)
+    out = Path(a.out)
+    tok.save_pretrained(out)
+    write_provenance(out / "provenance.json", cfg, extra={"vocab_size": len(tok), "n_texts": len(texts)})
+    print(f"tokenizer: {len(tok)} tokens trained on {len(texts)} texts -> {out}")
+
+
+if __name__ == "__main__":
+    main()

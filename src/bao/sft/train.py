@@ -1,0 +1,117 @@
+"""SFT warm start: train the policy on teacher episodes (``python -m bao.sft.train --help``).
+
+Sized by optimizer steps (``sft.steps`` x ``sft.batch_size`` episodes), never by wall time, so enhanced and
+plain teachers get the same number of updates; the tokens seen are reported. Loss = token-mean cross-entropy
+on assistant tokens only. Full fine-tune of the tiny model; LoRA when ``model.lora.enabled``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import torch
+
+from bao.config import load_config
+from bao.io import read_jsonl, write_json
+from bao.policy.model import init_policy, load_tokenizer, num_params, save_policy
+from bao.provenance import provenance
+from bao.seeding import derive_seed, torch_generator
+from bao.sft.data import collate, encode_episode
+
+
+def lr_at(step: int, total: int, warmup: int, base: float) -> float:
+    """Linear warmup, then cosine decay to 10% of ``base``."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def sft_loss(model, ids, attn, lmask) -> tuple[torch.Tensor, int]:
+    logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1]  # (B, L-1, V)
+    target, m = ids[:, 1:], lmask[:, 1:]
+    ce = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), target.reshape(-1),
+                                           reduction="none").view_as(m)
+    n = int(m.sum())
+    return (ce * m).sum() / max(1, n), n
+
+
+def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True):
+    torch.set_num_threads(cfg.sft.threads)
+    model = init_policy(cfg.model, tok, derive_seed(seed, "init"))
+    examples = [encode_episode(tok, r["messages"], r["assistant"], r["feedback"]) for r in teacher_rows]
+    kept = [e for e in examples if len(e.ids) <= cfg.sft.max_seq_len]
+    if not kept:
+        raise SystemExit(f"sft: no teacher episode fits sft.max_seq_len={cfg.sft.max_seq_len}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.sft.lr, weight_decay=cfg.sft.weight_decay, betas=(0.9, 0.95))
+    gen = torch_generator(seed, "sft-batches")
+    order = torch.randperm(len(kept), generator=gen).tolist()
+    cursor, tokens_total, tokens_trained = 0, 0, 0
+    curve = []
+    t0 = time.time()
+    model.train()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.sft.steps, desc="sft", unit="step", dynamic_ncols=True)
+    for step in range(cfg.sft.steps):
+        if cursor + cfg.sft.batch_size > len(order):
+            order, cursor = torch.randperm(len(kept), generator=gen).tolist(), 0
+        batch = [kept[i] for i in order[cursor:cursor + cfg.sft.batch_size]]
+        cursor += cfg.sft.batch_size
+        ids, attn, lmask = collate(batch, tok.pad_token_id)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, cfg.sft.steps, cfg.sft.warmup_steps, cfg.sft.lr)
+        loss, n = sft_loss(model, ids, attn, lmask)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        tokens_total += int(attn.sum())
+        tokens_trained += n
+        if step % 25 == 0 or step == cfg.sft.steps - 1:
+            curve.append({"step": step, "loss": round(loss.item(), 5), "grad_norm": round(float(gnorm), 4),
+                          "lr": opt.param_groups[0]["lr"]})
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{tokens_total / (time.time() - t0):.0f}")
+    if bar is not None:
+        bar.close()
+    wall = time.time() - t0
+    stats = {
+        "steps": cfg.sft.steps, "batch_size": cfg.sft.batch_size, "examples": len(examples),
+        "dropped_too_long": len(examples) - len(kept), "tokens_seen": tokens_total,
+        "assistant_tokens_trained": tokens_trained, "tokens_per_s": round(tokens_total / wall, 1),
+        "final_loss": curve[-1]["loss"], "num_params": num_params(model), "curve": curve,
+    }
+    return model, stats, wall
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", required=True, help="pipeline config YAML")
+    p.add_argument("--teacher-data", required=True, help="teacher episodes (.jsonl from bao.teacher)")
+    p.add_argument("--tokenizer", required=True, help="tokenizer directory (or the HF model directory)")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out", required=True, help="checkpoint directory to write")
+    p.add_argument("--metrics", required=True, help="metrics JSON to write")
+    a = p.parse_args(argv)
+    cfg = load_config(a.config)
+    tok = load_tokenizer(a.tokenizer)
+    rows = read_jsonl(a.teacher_data)
+    model, stats, wall = train(cfg, rows, tok, a.seed)
+    save_policy(model, tok, a.out)
+    stats["provenance"] = provenance(cfg, seed=a.seed, wall_time_s=wall, teacher_data=str(a.teacher_data))
+    write_json(a.metrics, stats)
+    write_json(Path(a.out) / "bao_meta.json", {"stage": "sft", "seed": a.seed, **stats["provenance"]})
+    print(f"sft: {stats['steps']} steps, final loss {stats['final_loss']}, {stats['tokens_per_s']} tok/s, "
+          f"{wall:.0f}s -> {a.out}")
+
+
+if __name__ == "__main__":
+    main()

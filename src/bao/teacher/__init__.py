@@ -1,0 +1,1 @@
+"""Scripted teachers that write the SFT warm-start data."""

@@ -1,0 +1,296 @@
+"""Scripted Function-Gym teachers: behavior-enhanced and plain (``python -m bao.teacher.function_teacher --help``).
+
+Both teachers play the real env and see the hidden rule only through it. They track the *candidate set*:
+every rule of the procedural grammar (the teacher knows the grammar, not the rule) that reproduces every probe
+result so far. Each turn they either
+
+* ``search`` the test case (first turn),
+* ``action``: probe the tuple from a fixed pool that splits the candidates' predicted outputs most finely
+  (the most informative query), or
+* ``answer``: commit when every candidate predicts the same test-case value; with probability
+  ``teacher.early_commit_prob`` they already commit when 2-3 values remain (the plurality value), and they
+  commit on their last two turns whatever is left (budget scheduling). A wrong answer removes every
+  candidate that predicted it, so the data shows recovery from a wrong answer (retrospective revision).
+
+The **enhanced** teacher writes its reasoning into ``<think>`` (paper: behavior enhancement; the exact format of
+BAO's teacher is unknown, this one is ours):
+
+* retrospective reasoning - ``Memory:`` the test case, the latest probe and every wrong answer; ``Check:`` the
+  current hypothesis recomputed on the latest probe, step by step; ``Revise:`` after a wrong answer;
+* prospective planning - ``Plan:`` turns left, how many answers the candidates still allow, and why the next
+  query (probe to split them / answer now).
+
+The **plain** teacher takes exactly the same actions with an empty think block (the "-enhancement" ablation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from bao.agent.prompts import FUNCTION_SYSTEM_PROMPT, FUNCTION_USER_PROMPT
+from bao.agent.toolcall import render_assistant
+from bao.envs import format_action, make
+from bao.envs.base import Task
+from bao.envs.function_gym import VARIABLES
+from bao.envs.procedural import ProceduralSpec, enumerate_rules, make_tasks, rules_consistent
+from bao.envs.procedural import _apply as apply_rule
+from bao.envs.safe_eval import EvalError, evaluate
+from bao.seeding import rng
+
+_RESULT_RE = re.compile(r"For numbers \[([^\]]*)\], the result is (-?[\d.]+(?:e-?\d+)?)\.")
+_TEST_RE = re.compile(r"Test case: \[([^\]]*)\]")
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+def fmt(x: float) -> str:
+    """Numbers as the teacher writes them: integers without a trailing .0."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:.4f}".rstrip("0").rstrip(".")
+
+
+def explain(rule: str, case) -> tuple[str, float]:
+    """Evaluate ``rule`` on ``case`` one operation at a time: ("2*3=6 6+4=10", 10.0)."""
+    env = dict(zip(VARIABLES, map(float, case)))
+    steps: list[str] = []
+
+    def walk(node) -> float:
+        if isinstance(node, ast.Name):
+            return env[node.id]
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -walk(node.operand)
+        if isinstance(node, ast.BinOp):
+            left, right = walk(node.left), walk(node.right)
+            op = _OPS[type(node.op)]
+            value = evaluate(f"x {op} y", {"x": left, "y": right})
+            steps.append(f"{fmt(left)}{op}{fmt(right)}={fmt(value)}")
+            return value
+        raise ValueError(f"unsupported node in rule {rule!r}")
+
+    value = walk(ast.parse(rule, mode="eval").body)
+    return " ".join(steps), value
+
+
+def _pretty(rule: str) -> str:
+    return rule.replace(" ", "")
+
+
+@dataclass
+class TeacherEpisode:
+    task_id: str
+    messages: list
+    assistant: list[str]
+    feedback: list[str]
+    success: bool
+    num_answers: int
+
+
+class FunctionTeacher:
+    def __init__(self, spec: ProceduralSpec, style: str, early_commit_prob: float, probe_pool_size: int,
+                 horizon: int, seed: int):
+        if style not in ("enhanced", "plain"):
+            raise ValueError(f"teacher style must be 'enhanced' or 'plain', got {style!r}")
+        self.style, self.horizon, self.p_early = style, horizon, early_commit_prob
+        self.hypotheses = enumerate_rules(spec)
+        g = rng(seed, "teacher", "probe-pool")
+        lo, hi = spec.value_range
+        self.pool = [tuple(g.randint(lo, min(hi, 6)) for _ in VARIABLES) for _ in range(probe_pool_size)]
+
+    # --- decisions -------------------------------------------------------------------------------------------
+    def _predictions(self, cands, test) -> Counter:
+        c: Counter = Counter()
+        for r in cands:
+            v = self._safe(r, test)
+            if v is not None:
+                c[v] += 1
+        return c
+
+    def _best_probe(self, cands, test, used):
+        def split(p):
+            outs = Counter()
+            for r in cands:
+                v = self._safe(r, p)
+                outs[None if v is None else round(v, 4)] += 1
+            return max(outs.values())  # size of the largest indistinguishable class (smaller is better)
+
+        options = [p for p in self.pool if p != tuple(test) and p not in used] or \
+                  [p for p in self.pool if p != tuple(test)]
+        return min(options, key=lambda p: (split(p), self.pool.index(p)))
+
+    # --- one episode -----------------------------------------------------------------------------------------
+    def play(self, task: Task, seed: int) -> TeacherEpisode:
+        g = rng(seed, "teacher-episode", task.task_id)
+        env = make("function-proc-v0", max_steps=self.horizon)
+        env.reset(options={"task": task})
+        cands = list(self.hypotheses)
+        test = None
+        observations: list[tuple[tuple, float]] = []
+        wrong: list[float] = []
+        used: list[tuple] = []
+        assistant, feedback = [], []
+        success, n_answers, early_used = False, 0, 0
+        last_feedback = ""
+        for turn in range(self.horizon):
+            left = self.horizon - turn
+            think: list[str] = []
+            if test is None:
+                choice, content = "search", "test"
+                think.append(f"Plan: {left} turns left. First get the test case, then probe the rule, "
+                             "and answer only when sure.")
+            else:
+                preds = self._predictions(cands, test)
+                think.append(self._memory(test, observations, wrong))
+                if last_feedback.startswith("Your answer is wrong") and wrong:
+                    think.append(f"Revise: {fmt(wrong[-1])} was wrong, so drop every rule that gives it.")
+                hyp = cands[0] if cands else None
+                if hyp is not None and observations:
+                    steps, _ = explain(hyp, observations[-1][0])
+                    think.append(f"Check: {_pretty(hyp)} on {' '.join(fmt(x) for x in observations[-1][0])}: "
+                                 f"{steps} ok.")
+                n_values = len(preds)
+                commit = n_values == 1 or n_values == 0
+                if not commit and n_values <= 3 and early_used == 0 and g.random() < self.p_early:
+                    commit, early_used = True, 1
+                if not commit and left <= 2:  # budget forcing: the last turns go to the best guesses
+                    commit = True
+                if commit and preds:
+                    value = preds.most_common(1)[0][0]
+                    hyp = next(r for r in cands if self._safe(r, test) == value)
+                    steps, _ = explain(hyp, test)
+                    sure = "sure" if n_values == 1 else f"{n_values} answers still possible, best guess"
+                    think.append(f"Hypothesis: {_pretty(hyp)}. On the test: {steps}.")
+                    think.append(f"Plan: {left} turns left; {sure}; answer {fmt(value)}.")
+                    choice, content = "answer", fmt(value)
+                else:
+                    probe = self._best_probe(cands, test, used)
+                    used.append(probe)
+                    if hyp is not None:
+                        think.append(f"Hypothesis: {_pretty(hyp)}.")
+                    think.append(f"Plan: {left} turns left; {len(cands)} rules fit with {n_values} answers; "
+                                 f"probe {' '.join(map(str, probe))} to split them.")
+                    choice, content = "action", " ".join(map(str, probe))
+            text = render_assistant("\n".join(think) if self.style == "enhanced" else "", choice, content)
+            obs, reward, term, trunc, info = env.step(format_action(choice, content))
+            assistant.append(text)
+            feedback.append(obs)
+            last_feedback = obs
+            if choice == "answer":
+                n_answers += 1
+            if choice == "search":
+                m = _TEST_RE.search(obs)
+                test = tuple(int(float(x)) for x in m.group(1).split(",")) if m else None
+            elif choice == "action":
+                m = _RESULT_RE.search(obs)
+                if m:
+                    observations.append((probe, float(m.group(2))))
+                    cands = rules_consistent(cands, [observations[-1]])
+            elif choice == "answer" and reward <= 0:
+                wrong.append(float(content))
+                cands = [r for r in cands if self._safe(r, test) != float(content)]
+            if term or trunc:
+                success = bool(info.get("success"))
+                break
+        return TeacherEpisode(task.task_id, [dict(m) for m in task.messages], assistant, feedback, success,
+                              n_answers)
+
+    @staticmethod
+    def _safe(rule, case):
+        try:
+            return apply_rule(rule, case)
+        except EvalError:
+            return None
+
+    @staticmethod
+    def _memory(test, observations, wrong) -> str:
+        parts = [f"Memory: test {' '.join(fmt(x) for x in test)}."]
+        if observations:
+            p, v = observations[-1]
+            parts.append(f"{len(observations)} probes, last f({' '.join(fmt(x) for x in p)})={fmt(v)}.")
+        if wrong:
+            parts.append("Wrong answers: " + ", ".join(fmt(w) for w in wrong) + ".")
+        return " ".join(parts)
+
+
+def spec_from_config(env_cfg) -> ProceduralSpec:
+    return ProceduralSpec(num_ops=env_cfg.num_ops, num_vars=env_cfg.num_vars, ops=tuple(env_cfg.ops),
+                          value_range=(env_cfg.value_min, env_cfg.value_max), test_fraction=env_cfg.test_fraction)
+
+
+def system_prompt(env_cfg) -> str:
+    return FUNCTION_SYSTEM_PROMPT.format(horizon=env_cfg.horizon)
+
+
+def procedural_tasks(cfg, split: str, n: int | None = None, seed: int | None = None) -> list[Task]:
+    """Tasks of the embedded gym. ``split``: train | test (unseen rules) | test_seen (training rules, new cases)."""
+    spec = spec_from_config(cfg.env)
+    base_seed = cfg.seed if seed is None else seed
+    if split == "test_seen":
+        n = cfg.env.n_test_tasks if n is None else n
+        tasks = make_tasks(spec, "train", n, base_seed + 7919, system_prompt(cfg.env), FUNCTION_USER_PROMPT)
+        return [Task(task_id=t.task_id.replace("train", "seen"), rule=t.rule, test_case=t.test_case,
+                     expected=t.expected, messages=t.messages, split="test_seen", meta=t.meta) for t in tasks]
+    if n is None:
+        n = cfg.env.n_train_tasks if split == "train" else cfg.env.n_test_tasks
+    return make_tasks(spec, split, n, base_seed, system_prompt(cfg.env), FUNCTION_USER_PROMPT)
+
+
+def generate(cfg, style: str, n: int, seed: int, progress: bool = False) -> list[TeacherEpisode]:
+    teacher = FunctionTeacher(spec_from_config(cfg.env), style, cfg.teacher.early_commit_prob,
+                              cfg.teacher.probe_pool_size, cfg.env.horizon, cfg.seed)
+    tasks = procedural_tasks(cfg, "train", n=n, seed=seed)
+    it = tasks
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(tasks, desc=f"teacher[{style}]", unit="ep", dynamic_ncols=True)
+    return [teacher.play(t, seed) for t in it]
+
+
+def sample_corpus(cfg, seed: int, n: int = 300) -> list[str]:
+    """Rendered teacher episodes of both styles: the tokenizer's training corpus."""
+    from bao.policy.chat import render_conversation
+
+    texts = []
+    for style in ("enhanced", "plain"):
+        for ep in generate(cfg, style, n, seed + 1):
+            texts.append(render_conversation(ep.messages, ep.assistant, ep.feedback[:-1]))
+    return texts
+
+
+def main(argv: list[str] | None = None) -> None:
+    import time
+
+    from bao.config import load_config
+    from bao.io import write_json, write_jsonl
+    from bao.provenance import provenance
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", required=True, help="pipeline config YAML")
+    p.add_argument("--style", required=True, choices=["enhanced", "plain"])
+    p.add_argument("--out", required=True, help="output .jsonl of teacher episodes")
+    a = p.parse_args(argv)
+    cfg = load_config(a.config)
+    t0 = time.time()
+    eps = generate(cfg, a.style, cfg.teacher.n_episodes, cfg.seed, progress=True)
+    kept = [e for e in eps if e.success]
+    rows = [e.__dict__ for e in kept]
+    write_jsonl(a.out, rows)
+    stats = {
+        "style": a.style, "episodes": len(eps), "kept_successful": len(kept),
+        "success_rate": len(kept) / max(1, len(eps)),
+        "mean_turns": sum(len(e.assistant) for e in eps) / max(1, len(eps)),
+        "mean_answers": sum(e.num_answers for e in eps) / max(1, len(eps)),
+        "first_answer_correct": sum(1 for e in eps if e.success and e.num_answers == 1) / max(1, len(eps)),
+        "provenance": provenance(cfg, seed=cfg.seed, wall_time_s=time.time() - t0),
+    }
+    write_json(Path(a.out).with_suffix(".stats.json"), stats)
+    print({k: v for k, v in stats.items() if k != "provenance"})
+
+
+if __name__ == "__main__":
+    main()
