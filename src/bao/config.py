@@ -159,6 +159,9 @@ class Config:
     seeds: list = field(default_factory=lambda: [0, 1])
     """training seeds: SFT, RL and eval run once per seed."""
     results_dir: str = "results"
+    """where checkpoints, evaluations, tables and figures go (relative to the project root)."""
+    data_dir: str = "data"
+    """where the tokenizer and the teacher datasets go."""
     data: DataConfig = field(default_factory=DataConfig)
     env: EnvConfig = field(default_factory=EnvConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)

@@ -97,9 +97,8 @@ class _BatchLM:
             self.pos = torch.zeros(n, dtype=torch.long)
         pos = self.pos[:, None] + torch.arange(L)[None, :]
         self.mask = new_mask if self.mask is None else torch.cat([self.mask, new_mask], dim=1)
-        out = self.model(input_ids=ids, attention_mask=self.mask, position_ids=pos, past_key_values=self.cache,
-                         use_cache=True)
-        self.cache = out.past_key_values
+        out = self.model(input_ids=ids, attention_mask=self.mask, position_ids=pos, cache=self.cache, use_cache=True)
+        self.cache = getattr(out, "past_key_values", None) or self.cache
         self.pos = self.pos + lens
         last = (lens - 1).clamp(min=0)
         logits = out.logits[torch.arange(n), last].float()

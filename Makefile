@@ -1,0 +1,42 @@
+# Two commands do all set-up:  `make run` (full embedded pipeline) and `make test` (the test suite).
+# Both create .venv and install the pinned dependencies when missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test smoke dry-run bench clean-results help
+
+help:
+	@echo "make run    - full embedded-default pipeline (snakemake --cores all), results in results/"
+	@echo "make test   - the test suite (unit, env contract, config, end-to-end smoke)"
+	@echo "make smoke  - the pipeline on config/smoke.yaml (a few minutes)"
+	@echo "make bench  - rollout throughput benchmark (benchmarks/rollout_throughput.py)"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
+	$(BIN)/pip install --quiet -r requirements.txt 2>&1 | grep -v "is ignored" || true
+	$(BIN)/pip install --quiet --no-deps -e . 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import torch, transformers, snakemake, dvc, bao" 
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores all
+
+smoke: $(STAMP)
+	$(BIN)/snakemake --cores all --configfile config/smoke.yaml
+
+dry-run: $(STAMP)
+	$(BIN)/snakemake -n
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/rollout_throughput.py
+
+clean-results:
+	rm -rf results/* .snakemake
+	touch results/.gitkeep

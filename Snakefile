@@ -1,0 +1,27 @@
+# bao-repro pipeline: tokenizer -> teacher data -> SFT warm start -> RL (BAO, UserRL-GRPO) -> eval -> tables/figures.
+#
+#   snakemake --cores all                                  # the embedded default (config/config.yaml)
+#   snakemake --cores all --configfile config/smoke.yaml   # tiny end-to-end run (tests, CI)
+#   snakemake -n                                           # what would run
+#
+# All logic lives in src/bao; every rule calls one importable CLI (`python -m bao.<stage> --help`).
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/eval.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        final_outputs(),

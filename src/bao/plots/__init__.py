@@ -1,0 +1,1 @@
+"""Figures: one function per paper figure, data frame in, matplotlib figure out."""

@@ -1,0 +1,79 @@
+"""RL training curves per method (``python -m bao.plots.curves --help``).
+
+One panel per logged quantity (rollout reward, user-involvement rate, turns, invalid-call rate, penalty
+firing, entropy, clip fraction), x = RL step, mean ± std over seeds. Writes the PNG and the long-format CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from bao.io import atomic_write_text, read_jsonl  # noqa: E402
+from bao.plots.pareto import LABELS, PALETTE  # noqa: E402
+
+PANELS = [
+    ("rollout/score", "train reward (success rate)"),
+    ("rollout/user_rate", "user-involvement rate UR"),
+    ("rollout/mean_user_actions", "answers per episode U(τ)"),
+    ("rollout/mean_turns", "turns per episode"),
+    ("rollout/invalid_call_rate", "invalid-call rate"),
+    ("penalty/info_seeking_turns", "info-seeking penalty firings"),
+    ("penalty/overthinking_episodes", "over-thinking penalty firings"),
+    ("train/entropy", "policy entropy (nats/token)"),
+    ("train/clip_frac", "PPO clip fraction"),
+]
+
+
+def curves_frame(rl_root: Path, methods, seeds) -> pd.DataFrame:
+    rows = []
+    for m in methods:
+        for s in seeds:
+            for r in read_jsonl(rl_root / m / f"seed{s}" / "curve.jsonl"):
+                rows += [{"method": m, "seed": s, "step": r["step"], "metric": k, "value": r[k]}
+                         for k, _ in PANELS if k in r]
+    return pd.DataFrame(rows)
+
+
+def plot_curves(df: pd.DataFrame):
+    sns.set_theme(style="whitegrid", context="notebook")
+    fig, axes = plt.subplots(3, 3, figsize=(14, 10))
+    for ax, (key, title) in zip(axes.flat, PANELS):
+        sub = df[df.metric == key]
+        for m, g in sub.groupby("method", sort=False):
+            st = g.groupby("step").value.agg(["mean", "std"]).fillna(0.0)
+            ax.plot(st.index, st["mean"], label=LABELS.get(m, m), color=PALETTE.get(m))
+            ax.fill_between(st.index, st["mean"] - st["std"], st["mean"] + st["std"], alpha=0.2, color=PALETTE.get(m))
+        ax.set_title(title)
+        ax.set_xlabel("RL step")
+    axes.flat[0].legend()
+    fig.tight_layout()
+    return fig
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rl-root", required=True)
+    p.add_argument("--methods", nargs="+", required=True)
+    p.add_argument("--seeds", nargs="+", type=int, required=True)
+    p.add_argument("--out", required=True, help="output path without extension")
+    a = p.parse_args(argv)
+    df = curves_frame(Path(a.rl_root), a.methods, a.seeds)
+    out = Path(a.out)
+    atomic_write_text(out.with_suffix(".csv"), df.to_csv(index=False))
+    fig = plot_curves(df)
+    tmp = out.with_name(f".{out.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    tmp.replace(out.with_suffix(".png"))
+    print(f"curves: {len(df)} points -> {out}.png/.csv")
+
+
+if __name__ == "__main__":
+    main()

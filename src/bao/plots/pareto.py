@@ -1,0 +1,75 @@
+"""The Pass@U-k Pareto frontier (``python -m bao.plots.pareto --help``).
+
+BAO's frontier (notebook ``plot_pareto_frontier.ipynb``): success rate when the agent may use at most k
+user-involved actions, k = 1..9, one curve per method, mean ± std over seeds as a band. Writes the PNG and the
+CSV behind it (long format: method, seed, k, pass_rate).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from bao.io import atomic_write_text, read_json  # noqa: E402
+
+LABELS = {"sft": "SFT (behavior-enhanced)", "userrl_grpo": "UserRL-GRPO", "bao": "BAO"}
+PALETTE = {"sft": "#7f7f7f", "userrl_grpo": "#1f77b4", "bao": "#d62728"}
+
+
+def frontier_frame(eval_root: Path, methods, seeds, split: str, k_max: int = 9) -> pd.DataFrame:
+    rows = []
+    for m in methods:
+        for s in seeds:
+            d = read_json(eval_root / m / f"seed{s}" / split / "metrics.json")
+            if "skipped" in d:
+                continue
+            rows += [{"method": m, "seed": s, "k": k, "pass_rate": d[f"pass_at_u/{k}"]} for k in range(1, k_max + 1)]
+    return pd.DataFrame(rows)
+
+
+def plot_frontier(df: pd.DataFrame, title: str):
+    sns.set_theme(style="whitegrid", context="talk", font_scale=0.8)
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    for m, g in df.groupby("method", sort=False):
+        stats = g.groupby("k").pass_rate.agg(["mean", "std"]).fillna(0.0)
+        ax.plot(stats.index, stats["mean"], marker="o", label=LABELS.get(m, m), color=PALETTE.get(m))
+        ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.2,
+                        color=PALETTE.get(m))
+    ax.set_xlabel("k = user-involved actions allowed (answers)")
+    ax.set_ylabel("Pass@U-k (success rate)")
+    ax.set_xticks(range(1, int(df.k.max()) + 1))
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title)
+    ax.legend(loc="lower right", frameon=True)
+    fig.tight_layout()
+    return fig
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--eval-root", required=True)
+    p.add_argument("--methods", nargs="+", required=True)
+    p.add_argument("--seeds", nargs="+", type=int, required=True)
+    p.add_argument("--split", default="test")
+    p.add_argument("--out", required=True, help="output path without extension (.png and .csv are written)")
+    a = p.parse_args(argv)
+    df = frontier_frame(Path(a.eval_root), a.methods, a.seeds, a.split)
+    out = Path(a.out)
+    atomic_write_text(out.with_suffix(".csv"), df.to_csv(index=False))
+    n = df.groupby("method").seed.nunique().max()
+    fig = plot_frontier(df, f"Function-Gym ({a.split} split), mean ± std over {n} seeds")
+    tmp = out.with_name(f".{out.name}.tmp.png")
+    fig.savefig(tmp, dpi=150)
+    tmp.replace(out.with_suffix(".png"))
+    print(f"pareto: {len(df)} points -> {out}.png/.csv")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Multi-turn GRPO with BAO's behavior regularization (``python -m bao.rl.train --help``).
+
+One loop, top to bottom, per step:
+
+1. draw ``rl.tasks_per_step`` training tasks and roll each out ``rl.group_size`` times (temperature
+   ``rl.temperature``, KV cache kept across turns; :mod:`bao.policy.rollout`);
+2. shape the raw turn rewards with the method's regularizers (:mod:`bao.rl.shaping`), compute turn credits
+   and trajectory scores, z-score the scores within each task's group and spread them over the tokens in
+   proportion to turn credit (:mod:`bao.rl.advantages`);
+3. take the log-probs of the sampled ids under the rollout policy (one no-grad pass), then run
+   ``rl.num_minibatches`` PPO-clip updates over the batch (token-mean over assistant tokens, no KL;
+   :mod:`bao.rl.losses`).
+
+The same trainer with ``shaping: none, credit: equalized, score: r2g`` is the UserRL-GRPO baseline.
+
+Departures from the paper's setup, all forced by CPU scale and configurable: a 2M-parameter model instead of
+Qwen3-1.7B/4B, ``tasks_per_step`` x ``group_size`` = 8 x 8 rollouts per step instead of 128 x 8, a learning
+rate sized for a from-scratch tiny model, a dozen steps instead of 90. The policy is trained on exactly the
+token ids it sampled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+import torch
+
+from bao.config import load_config
+from bao.envs import make
+from bao.eval.metrics import summarize
+from bao.io import write_json
+from bao.policy.model import load_policy, load_tokenizer, save_policy
+from bao.policy.rollout import GenSettings, rollout
+from bao.provenance import provenance
+from bao.rl.advantages import CREDITS, SCORES, batch_token_advantages, group_zscores, pad_credits
+from bao.rl.losses import entropy_from_logits, masked_mean, ppo_clip_loss
+from bao.rl.shaping import SHAPERS, ShapingParams, penalty_stats
+from bao.seeding import rng, torch_generator
+from bao.teacher.function_teacher import procedural_tasks
+
+
+def pad_batch(traces, pad_id: int):
+    """(B, L) ids, attention mask, loss mask and turn index (-1 off-turn), right-padded."""
+    L = max(len(t.ids) for t in traces)
+    B = len(traces)
+    ids = torch.full((B, L), pad_id, dtype=torch.long)
+    attn = torch.zeros((B, L), dtype=torch.long)
+    lmask = torch.zeros((B, L), dtype=torch.float32)
+    turn = torch.full((B, L), -1, dtype=torch.long)
+    for i, t in enumerate(traces):
+        n = len(t.ids)
+        ids[i, :n] = torch.tensor(t.ids)
+        attn[i, :n] = 1
+        lmask[i, :n] = torch.tensor(t.loss_mask, dtype=torch.float32)
+        turn[i, :n] = torch.tensor(t.turn_of_token)
+    return ids, attn, lmask, turn
+
+
+def token_logprobs(model, ids, attn, with_entropy: bool = False):
+    """log pi(ids[:, 1:]) -> (B, L-1) (and the entropy of each next-token distribution)."""
+    logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()
+    logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    return (logp, entropy_from_logits(logits)) if with_entropy else (logp, None)
+
+
+def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator, user_choices) -> dict:
+    """Advantages + PPO updates on one rollout batch; returns the step's logged statistics."""
+    rc = cfg.rl
+    params = ShapingParams(c_rep=rc.c_rep, c_len=rc.c_len, t_pen=rc.t_pen, reweight_w=method.reweight_w,
+                           failed_rule=rc.failed_rule)
+    shaper, credit_fn, score_fn = SHAPERS.get(method.shaping), CREDITS.get(method.credit), SCORES.get(method.score)
+    shaped, credits, scores, fired = [], [], [], Counter()
+    for ep in episodes:
+        s = shaper(ep.choices, ep.rewards, user_choices=user_choices, params=params)
+        shaped.append(s)
+        credits.append(credit_fn(s, gamma=rc.gamma, k=rc.em_k))
+        scores.append(score_fn(s, gamma=rc.gamma))
+        st = penalty_stats(ep.choices, ep.rewards, s, user_choices=user_choices, params=params)
+        fired["info_seeking_turns"] += st["info_seeking_fired"]
+        fired["info_seeking_episodes"] += int(st["info_seeking_fired"] > 0)
+        fired["overthinking_episodes"] += st["overthinking_fired"]
+    z = group_zscores(scores, [ep.task_id for ep in episodes])
+
+    ids, attn, lmask, turn = pad_batch(traces, tok.pad_token_id)
+    adv = batch_token_advantages(torch.tensor(z, dtype=torch.float32), pad_credits(credits), turn, lmask)
+    adv, mask = adv[:, 1:], lmask[:, 1:]  # token i is predicted at position i-1
+
+    B = ids.size(0)
+    mb = B // rc.num_minibatches
+    with torch.no_grad():
+        old = torch.cat([token_logprobs(model, ids[i:i + mb], attn[i:i + mb])[0] for i in range(0, B, mb)])
+    order = torch.randperm(B, generator=gen)
+    stats = Counter()
+    model.train()
+    for u in range(rc.num_minibatches):
+        idx = order[u * mb:(u + 1) * mb]
+        new, ent = token_logprobs(model, ids[idx], attn[idx], with_entropy=True)
+        loss, st = ppo_clip_loss(new, old[idx], adv[idx], mask[idx], clip_eps=rc.clip_eps)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gnorm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], rc.grad_clip)
+        opt.step()
+        stats["loss"] += loss.item() / rc.num_minibatches
+        stats["grad_norm"] += float(gnorm) / rc.num_minibatches
+        stats["entropy"] += masked_mean(ent.detach(), mask[idx]).item() / rc.num_minibatches
+        for k in ("clip_frac", "approx_kl"):
+            stats[k] += float(st[k]) / rc.num_minibatches
+    adv_tok = adv[mask > 0]
+    return {
+        **{f"train/{k}": round(v, 6) for k, v in stats.items()},
+        "train/adv_mean": round(adv_tok.mean().item(), 6) if adv_tok.numel() else 0.0,
+        "train/adv_std": round(adv_tok.std().item(), 6) if adv_tok.numel() > 1 else 0.0,
+        "train/shaped_score_mean": round(sum(scores) / len(scores), 6),
+        "train/zero_adv_episodes": sum(1 for v in z if abs(v) < 1e-9),
+        "penalty/info_seeking_turns": fired["info_seeking_turns"],
+        "penalty/info_seeking_episodes": fired["info_seeking_episodes"],
+        "penalty/overthinking_episodes": fired["overthinking_episodes"],
+        "train/tokens": int(mask.sum()),
+    }
+
+
+def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = None, progress: bool = True):
+    rc = cfg.rl
+    method = cfg.method(method_name)
+    torch.set_num_threads(rc.threads)
+    tok = load_tokenizer(init)
+    model = load_policy(init, cfg.model)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=rc.lr,
+                            weight_decay=rc.weight_decay, betas=(0.9, 0.95))
+    tasks = procedural_tasks(cfg, "train")
+    settings = GenSettings(temperature=rc.temperature, max_new_tokens=rc.max_new_tokens,
+                           max_episode_tokens=rc.max_episode_tokens, context_length=cfg.model.context_length,
+                           batch_size=rc.tasks_per_step * rc.group_size, show_reward=rc.show_reward)
+    env_factory = lambda: make(cfg.env.id, max_steps=cfg.env.horizon)  # noqa: E731
+    user_choices = env_factory().user_involved_choices
+    curve = []
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_f = open(log_path, "w")
+    t_start = time.time()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=rc.steps, desc=f"rl[{method_name}]", unit="step", dynamic_ncols=True)
+    for step in range(rc.steps):
+        t0 = time.time()
+        chosen = rng(seed, "rl-tasks", step).sample(tasks, rc.tasks_per_step)
+        batch = [t for t in chosen for _ in range(rc.group_size)]
+        samples = [k for _ in chosen for k in range(rc.group_size)]
+        results = rollout(model, tok, env_factory, batch, settings, torch_generator(seed, "rollout", step), samples)
+        episodes, traces = [r[0] for r in results], [r[1] for r in results]
+        t_roll = time.time() - t0
+        row = {"step": step, **{f"rollout/{k}": round(v, 6) for k, v in summarize(episodes, range(1, 2)).items()}}
+        row.update(rl_step(model, opt, tok, episodes, traces, method, cfg, torch_generator(seed, "ppo", step),
+                           user_choices))
+        row.update({"time/rollout_s": round(t_roll, 2), "time/step_s": round(time.time() - t0, 2),
+                    "rollout/gen_tokens": sum(t.n_tokens for e in episodes for t in e.turns)})
+        curve.append(row)
+        if log_path is not None:
+            log_f.write(json.dumps(row) + "\n")
+            log_f.flush()
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(reward=f"{row['rollout/score']:.2f}", ur=f"{row['rollout/user_rate']:.2f}",
+                            pen=row["penalty/overthinking_episodes"] + row["penalty/info_seeking_episodes"])
+    if bar is not None:
+        bar.close()
+    if log_path is not None:
+        log_f.close()
+    return model, tok, curve, time.time() - t_start
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", required=True, help="pipeline config YAML")
+    p.add_argument("--method", required=True, help="a key of `methods:` in the config (e.g. bao, userrl_grpo)")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--init", required=True, help="starting checkpoint directory (the SFT checkpoint)")
+    p.add_argument("--out", required=True, help="checkpoint directory to write")
+    p.add_argument("--metrics", required=True, help="summary JSON to write")
+    p.add_argument("--curve", required=True, help="per-step JSONL log (written as training goes)")
+    a = p.parse_args(argv)
+    cfg = load_config(a.config)
+    tmp_curve = Path(a.curve).with_suffix(".partial.jsonl")
+    model, tok, curve, wall = train(cfg, a.method, a.init, a.seed, log_path=tmp_curve)
+    save_policy(model, tok, a.out)
+    tmp_curve.replace(a.curve)
+    half = max(1, len(curve) // 3)
+
+    def avg(rows, k):
+        return round(sum(r[k] for r in rows) / len(rows), 6)
+
+    summary = {
+        "method": a.method, "recipe": cfg.method(a.method).__dict__, "steps": len(curve),
+        "reward_first_third": avg(curve[:half], "rollout/score"),
+        "reward_last_third": avg(curve[-half:], "rollout/score"),
+        "user_rate_first_third": avg(curve[:half], "rollout/user_rate"),
+        "user_rate_last_third": avg(curve[-half:], "rollout/user_rate"),
+        "penalty_info_seeking_turns_total": sum(r["penalty/info_seeking_turns"] for r in curve),
+        "penalty_overthinking_episodes_total": sum(r["penalty/overthinking_episodes"] for r in curve),
+        "provenance": provenance(cfg, seed=a.seed, wall_time_s=wall, init=str(a.init)),
+    }
+    write_json(a.metrics, summary)
+    write_json(Path(a.out) / "bao_meta.json", {"stage": "rl", "method": a.method, **summary["provenance"]})
+    print(f"rl[{a.method}] seed {a.seed}: reward {summary['reward_first_third']} -> {summary['reward_last_third']}"
+          f", {wall:.0f}s -> {a.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+# Training: SFT warm start per teacher style and seed, then multi-turn GRPO per method and seed.
+
+
+# supervised warm start on teacher trajectories
+# ---------------------------------------------
+rule train_sft:
+    input:
+        data=f"{D}/teacher/{{style}}.jsonl",
+        tokenizer=f"{D}/tokenizer",
+    output:
+        ckpt=directory(f"{R}/sft/{{style}}/seed{{seed}}/ckpt"),
+        metrics=f"{R}/sft/{{style}}/seed{{seed}}/metrics.json",
+    params:
+        cfg=RESOLVED,
+        sections=[sec("sft"), sec("model")],
+    log:
+        f"{R}/logs/train_sft/{{style}}_seed{{seed}}.log",
+    benchmark:
+        f"{R}/benchmarks/train_sft/{{style}}_seed{{seed}}.tsv"
+    threads: CFG.sft.threads
+    shell:
+        "OMP_NUM_THREADS={threads} {PY} -m bao.sft.train --config {params.cfg} --teacher-data {input.data}"
+        " --tokenizer {input.tokenizer} --seed {wildcards.seed} --out {output.ckpt} --metrics {output.metrics}"
+        " > {log} 2>&1"
+
+
+# multi-turn GRPO (BAO or a baseline recipe) from the SFT checkpoint
+# ------------------------------------------------------------------
+rule train_rl:
+    input:
+        init=lambda w: f"{R}/sft/{teacher_of(w.method)}/seed{w.seed}/ckpt",
+    output:
+        ckpt=directory(f"{R}/rl/{{method}}/seed{{seed}}/ckpt"),
+        metrics=f"{R}/rl/{{method}}/seed{{seed}}/metrics.json",
+        curve=f"{R}/rl/{{method}}/seed{{seed}}/curve.jsonl",
+    params:
+        cfg=RESOLVED,
+        sections=lambda w: [sec("rl"), sec("env"), sec("methods")[w.method]],
+    log:
+        f"{R}/logs/train_rl/{{method}}_seed{{seed}}.log",
+    benchmark:
+        f"{R}/benchmarks/train_rl/{{method}}_seed{{seed}}.tsv"
+    threads: CFG.rl.threads
+    shell:
+        "OMP_NUM_THREADS={threads} {PY} -m bao.rl.train --config {params.cfg} --method {wildcards.method}"
+        " --seed {wildcards.seed} --init {input.init} --out {output.ckpt} --metrics {output.metrics}"
+        " --curve {output.curve} > {log} 2>&1"
