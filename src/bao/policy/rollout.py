@@ -98,7 +98,7 @@ class _BatchLM:
         pos = self.pos[:, None] + torch.arange(L)[None, :]
         self.mask = new_mask if self.mask is None else torch.cat([self.mask, new_mask], dim=1)
         out = self.model(input_ids=ids, attention_mask=self.mask, position_ids=pos, cache=self.cache, use_cache=True)
-        self.cache = getattr(out, "past_key_values", None) or self.cache
+        self.cache = out.cache if out.cache is not None else self.cache
         self.pos = self.pos + lens
         last = (lens - 1).clamp(min=0)
         logits = out.logits[torch.arange(n), last].float()

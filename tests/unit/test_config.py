@@ -1,0 +1,79 @@
+"""Config files load, spell out every key, and bad input fails with one message naming the key."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bao.config import Config, ConfigError, config_from_dict, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _keys(cls) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def test_default_config_loads_and_spells_out_every_key():
+    raw = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    assert set(raw) == _keys(Config)
+    cfg = load_config(ROOT / "config/config.yaml")
+    for section in ("data", "env", "teacher", "model", "sft", "rl", "eval"):
+        assert set(raw[section]) == _keys(type(getattr(cfg, section))), section
+    assert set(cfg.methods) >= {"bao", "userrl_grpo"}
+
+
+def test_bao_and_baseline_recipes_match_the_definitions():
+    cfg = load_config(ROOT / "config/config.yaml")
+    bao, base = cfg.methods["bao"], cfg.methods["userrl_grpo"]
+    assert (bao.shaping, bao.credit, bao.score) == ("bao", "r2g", "sum")
+    assert (base.shaping, base.credit, base.score) == ("none", "equalized", "r2g")
+    assert bao.teacher == base.teacher == "enhanced"
+    assert (cfg.rl.gamma, cfg.rl.c_rep, cfg.rl.c_len, cfg.rl.t_pen, cfg.rl.clip_eps) == (0.8, 0.005, 0.05, 15, 0.2)
+
+
+def test_smoke_config_merges_over_default():
+    base = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    smoke = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
+    merged = {**base, **{k: ({**base[k], **v} if isinstance(v, dict) else v) for k, v in smoke.items()}}
+    cfg = config_from_dict(merged)
+    assert cfg.rl.steps <= 3 and cfg.seeds == [0]
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    ({"rl": {"lr": "fast"}}, "rl.lr: expected a number"),
+    ({"rl": {"stepz": 3}}, "rl.stepz: unknown key"),
+    ({"sft": {"steps": 1.5}}, "sft.steps: expected an integer"),
+    ({"env": {"faithful_eval": "yes"}}, "env.faithful_eval: expected true/false"),
+    ({"methods": {"x": {"shaping": "nope"}}}, "methods.x.shaping: unknown reward shaping"),
+    ({"rl": {"group_size": 1}}, "rl.group_size"),
+    ({"eval": {"on_long_prompt": "truncate"}}, "eval.on_long_prompt"),
+    ({"bogus": 1}, "bogus: unknown key"),
+])
+def test_bad_config_names_the_key(raw, fragment):
+    with pytest.raises(ConfigError) as e:
+        config_from_dict(raw)
+    assert fragment in str(e.value)
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rl: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_snakemake_reports_bad_config_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rl:\n  lr: fast\n")
+    snakemake = Path(sys.executable).parent / "snakemake"
+    r = subprocess.run([str(snakemake), "-n", "--configfile", str(bad)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode != 0
+    assert "Config error: rl.lr: expected a number" in r.stdout + r.stderr

@@ -1,0 +1,34 @@
+"""Scripted teachers: deterministic, solve the embedded gym, and differ only in their reasoning."""
+
+from bao.agent.toolcall import parse_assistant
+from bao.teacher.function_teacher import explain, generate
+
+
+def test_explain_is_step_by_step():
+    assert explain("a * b + c", (2, 3, 4, 9)) == ("2*3=6 6+4=10", 10.0)
+    assert explain("(b - d) * a", (3, 1, 2, 4)) == ("1-4=-3 -3*3=-9", -9.0)
+
+
+def test_teacher_is_deterministic_and_solves_most_tasks(small_cfg):
+    a = generate(small_cfg, "enhanced", 40, seed=5)
+    b = generate(small_cfg, "enhanced", 40, seed=5)
+    assert [e.assistant for e in a] == [e.assistant for e in b]
+    assert sum(e.success for e in a) / len(a) >= 0.9
+
+
+def test_plain_teacher_takes_the_same_actions_without_reasoning(small_cfg):
+    enh = generate(small_cfg, "enhanced", 20, seed=6)
+    plain = generate(small_cfg, "plain", 20, seed=6)
+    for e, p in zip(enh, plain):
+        ca = [(parse_assistant(x).choice, parse_assistant(x).content) for x in e.assistant]
+        cp = [(parse_assistant(x).choice, parse_assistant(x).content) for x in p.assistant]
+        assert ca == cp
+        assert all(parse_assistant(x).think == "" for x in p.assistant)
+        assert all("Plan:" in parse_assistant(x).think for x in e.assistant)
+
+
+def test_enhanced_teacher_shows_revision_after_a_wrong_answer(small_cfg):
+    eps = generate(small_cfg, "enhanced", 200, seed=7)
+    revised = [e for e in eps if e.num_answers > 1]
+    assert revised, "the data must contain recovery from a wrong answer"
+    assert any("Revise:" in a for e in revised for a in e.assistant)
