@@ -25,3 +25,31 @@ rule all:
     default_target: True
     input:
         final_outputs(),
+
+
+# Phase targets: one per DVC stage (`dvc.yaml` runs `snakemake <target> --allowed-rules <its rules>`).
+rule data_all:
+    input:
+        f"{D}/tokenizer",
+        f"{D}/teacher/enhanced.jsonl",
+        f"{D}/teacher/plain.jsonl",
+
+
+rule sft_all:
+    input:
+        expand(f"{R}/sft/enhanced/seed{{s}}/metrics.json", s=SEEDS),
+
+
+rule rl_all:
+    input:
+        expand(f"{R}/rl/{{m}}/seed{{s}}/metrics.json", m=METHODS, s=SEEDS),
+
+
+rule eval_all:
+    input:
+        ALL_EVAL,
+
+
+rule report_all:
+    input:
+        final_outputs(),
