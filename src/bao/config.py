@@ -42,7 +42,7 @@ class EnvConfig:
     """procedural difficulty: distinct variables among a..d per rule (ours)."""
     ops: list = field(default_factory=lambda: ["+", "-", "*"])
     value_min: int = 1
-    value_max: int = 9
+    value_max: int = 6
     """test-case values are drawn from [value_min, value_max] (original: 1..10)."""
     test_fraction: float = 0.2
     """share of procedural rules held out for the test split (unseen rules, ours)."""

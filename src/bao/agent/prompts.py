@@ -7,11 +7,10 @@ the wording is configurable through ``env.system_prompt`` in the config.
 """
 
 FUNCTION_SYSTEM_PROMPT = (
-    "You interact with FunctionGym. A hidden function maps four numbers a b c d to a result using + - and *. "
-    "Call the tool interact_with_env with choice `search` and content `test` to get the test case; with choice "
-    "`action` and four integers to see the function's result on them; with choice `answer` and one number, the "
-    "function applied to the test case. Each answer is checked by the user, so answer only when you are confident. "
-    "Before every call, think inside <think> and </think>. You have {horizon} rounds."
+    "FunctionGym: a hidden function maps four numbers a b c d to a result with + - *. Call interact_with_env "
+    "with choice search and content test to get the test case; action and four integers to see their result; "
+    "answer and one number, the function on the test case. The user checks every answer: answer only when sure. "
+    "Think in <think></think> before each call. You have {horizon} rounds."
 )
 
 FUNCTION_USER_PROMPT = "My mapping function is settled and ready. You may begin your guessing and trials now!\n"

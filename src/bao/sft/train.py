@@ -30,6 +30,19 @@ def lr_at(step: int, total: int, warmup: int, base: float) -> float:
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
+def length_grouped_batches(examples, batch_size: int, gen: torch.Generator, group: int = 8) -> list[list[int]]:
+    """One epoch of index batches: shuffle, sort each window of ``group`` batches by length (less padding),
+    cut into batches, shuffle the batches. Deterministic given the generator."""
+    order = torch.randperm(len(examples), generator=gen).tolist()
+    window = batch_size * group
+    batches = []
+    for w in range(0, len(order) - batch_size + 1, window):
+        chunk = sorted(order[w:w + window], key=lambda i: len(examples[i].ids))
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk) - batch_size + 1, batch_size)]
+    perm = torch.randperm(len(batches), generator=gen).tolist()
+    return [batches[i] for i in perm]
+
+
 def sft_loss(model, ids, attn, lmask) -> tuple[torch.Tensor, int]:
     logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1]  # (B, L-1, V)
     target, m = ids[:, 1:], lmask[:, 1:]
@@ -49,8 +62,8 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True):
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.sft.lr, weight_decay=cfg.sft.weight_decay, betas=(0.9, 0.95))
     gen = torch_generator(seed, "sft-batches")
-    order = torch.randperm(len(kept), generator=gen).tolist()
-    cursor, tokens_total, tokens_trained = 0, 0, 0
+    batches = length_grouped_batches(kept, cfg.sft.batch_size, gen)
+    tokens_total, tokens_trained = 0, 0
     curve = []
     t0 = time.time()
     model.train()
@@ -60,10 +73,9 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True):
 
         bar = tqdm(total=cfg.sft.steps, desc="sft", unit="step", dynamic_ncols=True)
     for step in range(cfg.sft.steps):
-        if cursor + cfg.sft.batch_size > len(order):
-            order, cursor = torch.randperm(len(kept), generator=gen).tolist(), 0
-        batch = [kept[i] for i in order[cursor:cursor + cfg.sft.batch_size]]
-        cursor += cfg.sft.batch_size
+        if not batches:
+            batches = length_grouped_batches(kept, cfg.sft.batch_size, gen)
+        batch = [kept[i] for i in batches.pop()]
         ids, attn, lmask = collate(batch, tok.pad_token_id)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg.sft.steps, cfg.sft.warmup_steps, cfg.sft.lr)

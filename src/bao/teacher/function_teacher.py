@@ -15,10 +15,12 @@ result so far. Each turn they either
 The **enhanced** teacher writes its reasoning into ``<think>`` (paper: behavior enhancement; the exact format of
 BAO's teacher is unknown, this one is ours):
 
-* retrospective reasoning - ``Memory:`` the test case, the latest probe and every wrong answer; ``Check:`` the
-  current hypothesis recomputed on the latest probe, step by step; ``Revise:`` after a wrong answer;
-* prospective planning - ``Plan:`` turns left, how many answers the candidates still allow, and why the next
-  query (probe to split them / answer now).
+* retrospective reasoning - ``Memory:`` the test case (values named a..d), the latest probe and every wrong
+  answer; ``Check:`` the current hypothesis recomputed on the latest probe, one operation at a time;
+  ``Revise:`` after a wrong answer;
+* prospective planning - ``Plan:`` turns left, how many answers the candidates still allow, and the next
+  query (probe to split them / answer now, or guess when the budget runs out); ``Test:`` the committed
+  hypothesis applied to the test case, one operation at a time.
 
 The **plain** teacher takes exactly the same actions with an empty think block (the "-enhancement" ablation).
 """
@@ -78,6 +80,11 @@ def explain(rule: str, case) -> tuple[str, float]:
 
 def _pretty(rule: str) -> str:
     return rule.replace(" ", "")
+
+
+def _named(case) -> str:
+    """``a=3 b=5 c=5 d=3``: values next to their names, so applying a rule needs no positional lookup."""
+    return " ".join(f"{v}={fmt(x)}" for v, x in zip(VARIABLES, case))
 
 
 @dataclass
@@ -140,39 +147,34 @@ class FunctionTeacher:
             think: list[str] = []
             if test is None:
                 choice, content = "search", "test"
-                think.append(f"Plan: {left} turns left. First get the test case, then probe the rule, "
-                             "and answer only when sure.")
+                think.append(f"Plan: {left} turns left. Get the test case, probe the rule, answer only when sure.")
             else:
                 preds = self._predictions(cands, test)
                 think.append(self._memory(test, observations, wrong))
                 if last_feedback.startswith("Your answer is wrong") and wrong:
-                    think.append(f"Revise: {fmt(wrong[-1])} was wrong, so drop every rule that gives it.")
+                    think.append(f"Revise: {fmt(wrong[-1])} was wrong; drop the rules that give it.")
                 hyp = cands[0] if cands else None
                 if hyp is not None and observations:
                     steps, _ = explain(hyp, observations[-1][0])
-                    think.append(f"Check: {_pretty(hyp)} on {' '.join(fmt(x) for x in observations[-1][0])}: "
-                                 f"{steps} ok.")
+                    think.append(f"Check: {_pretty(hyp)} on {_named(observations[-1][0])}: {steps} ok.")
                 n_values = len(preds)
-                commit = n_values == 1 or n_values == 0
+                commit = n_values <= 1
                 if not commit and n_values <= 3 and early_used == 0 and g.random() < self.p_early:
                     commit, early_used = True, 1
-                if not commit and left <= 2:  # budget forcing: the last turns go to the best guesses
+                if not commit and left <= 2:  # budget scheduling: the last turns go to the best guesses
                     commit = True
                 if commit and preds:
                     value = preds.most_common(1)[0][0]
                     hyp = next(r for r in cands if self._safe(r, test) == value)
                     steps, _ = explain(hyp, test)
-                    sure = "sure" if n_values == 1 else f"{n_values} answers still possible, best guess"
-                    think.append(f"Hypothesis: {_pretty(hyp)}. On the test: {steps}.")
-                    think.append(f"Plan: {left} turns left; {sure}; answer {fmt(value)}.")
+                    how = "sure" if n_values == 1 else f"{n_values} answers possible, guess"
+                    think.append(f"Test: {_pretty(hyp)}: {steps}.")
+                    think.append(f"Plan: {left} turns left; {how}; answer {fmt(value)}.")
                     choice, content = "answer", fmt(value)
                 else:
                     probe = self._best_probe(cands, test, used)
                     used.append(probe)
-                    if hyp is not None:
-                        think.append(f"Hypothesis: {_pretty(hyp)}.")
-                    think.append(f"Plan: {left} turns left; {len(cands)} rules fit with {n_values} answers; "
-                                 f"probe {' '.join(map(str, probe))} to split them.")
+                    think.append(f"Plan: {left} turns left; {n_values} answers possible; probe to split them.")
                     choice, content = "action", " ".join(map(str, probe))
             text = render_assistant("\n".join(think) if self.style == "enhanced" else "", choice, content)
             obs, reward, term, trunc, info = env.step(format_action(choice, content))
@@ -207,12 +209,12 @@ class FunctionTeacher:
 
     @staticmethod
     def _memory(test, observations, wrong) -> str:
-        parts = [f"Memory: test {' '.join(fmt(x) for x in test)}."]
+        parts = [f"Memory: test {_named(test)}."]
         if observations:
             p, v = observations[-1]
-            parts.append(f"{len(observations)} probes, last f({' '.join(fmt(x) for x in p)})={fmt(v)}.")
+            parts.append(f"Probe {len(observations)}: f({' '.join(fmt(x) for x in p)})={fmt(v)}.")
         if wrong:
-            parts.append("Wrong answers: " + ", ".join(fmt(w) for w in wrong) + ".")
+            parts.append("Wrong: " + ", ".join(fmt(w) for w in wrong) + ".")
         return " ".join(parts)
 
 
