@@ -88,10 +88,10 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class SFTConfig:
-    steps: int = 1500
+    steps: int = 400
     batch_size: int = 16
-    lr: float = 1e-3
-    warmup_steps: int = 50
+    lr: float = 1.5e-3
+    warmup_steps: int = 20
     weight_decay: float = 0.01
     max_seq_len: int = 1024
     """longer SFT examples are dropped (counted in the log)."""
@@ -113,11 +113,11 @@ class MethodConfig:
 
 @dataclass(frozen=True)
 class RLConfig:
-    steps: int = 12
+    steps: int = 16
     tasks_per_step: int = 8
     group_size: int = 8
     """rollouts per task (paper: n = 8)."""
-    lr: float = 2e-5
+    lr: float = 1e-4
     clip_eps: float = 0.2
     num_minibatches: int = 8
     """PPO updates per rollout batch (paper: batch 128 / mini-batch 16 = 8)."""
