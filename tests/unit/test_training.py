@@ -113,3 +113,21 @@ def test_rl_training_is_seed_deterministic(tmp_path, small_cfg, tiny_tok, teache
     assert a == b
     # the barely trained policy fails every rollout, so the update may be a no-op; the episodes must differ
     assert a[1] != c[1]
+
+
+def test_lora_sft_trains_adapters_and_saves_a_plain_checkpoint(tmp_path, small_cfg, tiny_tok, teacher_episodes):
+    """model.lora.enabled wraps the policy in a peft adapter; the saved checkpoint is merged and loads plainly."""
+    from bao.config import LoraConfig
+    from bao.policy.model import load_policy, save_policy
+
+    cfg = dataclasses.replace(small_cfg, model=dataclasses.replace(
+        small_cfg.model, lora=LoraConfig(enabled=True, r=4, alpha=8, dropout=0.0)))
+    model, stats, _ = _sft(cfg, tiny_tok, _rows(teacher_episodes), seed=0, steps=3)
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    save_policy(model, tiny_tok, tmp_path / "ckpt")
+    reloaded = load_policy(tmp_path / "ckpt")
+    assert not any("lora_" in n for n, _ in reloaded.named_parameters())
+    ids = torch.tensor([[5, 6, 7, 8]])
+    with torch.no_grad():
+        assert torch.allclose(model(input_ids=ids).logits, reloaded(input_ids=ids).logits, atol=1e-4)
