@@ -114,7 +114,7 @@ class MethodConfig:
 @dataclass(frozen=True)
 class RLConfig:
     steps: int = 16
-    tasks_per_step: int = 8
+    tasks_per_step: int = 6
     group_size: int = 8
     """rollouts per task (paper: n = 8)."""
     lr: float = 1e-4
@@ -122,7 +122,7 @@ class RLConfig:
     num_minibatches: int = 8
     """PPO updates per rollout batch (paper: batch 128 / mini-batch 16 = 8)."""
     temperature: float = 1.0
-    max_new_tokens: int = 160
+    max_new_tokens: int = 192
     """per-turn generation cap; hitting it ends the episode (end_reason token_budget)."""
     max_episode_tokens: int = 1600
     """generated tokens per episode (code: max_response_length 7000)."""
@@ -141,7 +141,7 @@ class RLConfig:
 
 @dataclass(frozen=True)
 class EvalConfig:
-    max_new_tokens: int = 160
+    max_new_tokens: int = 192
     max_episode_tokens: int = 1600
     batch_size: int = 50
     pass_k: int = 9

@@ -12,11 +12,17 @@ rule aggregate:
         md=f"{R}/tables/function_summary.md",
         csv=f"{R}/tables/function_summary.csv",
         summary=f"{R}/summary.json",
+    params:
+        root=f"{R}/eval",
+        methods=EVAL_METHODS,
+        seeds=SEEDS,
+        splits=SPLITS,
+        prefix=f"{R}/tables/function_summary",
     log:
         f"{R}/logs/aggregate.log",
     shell:
-        "{PY} -m bao.eval.aggregate --eval-root {R}/eval --methods {EVAL_METHODS} --seeds {SEEDS}"
-        " --splits {SPLITS} --out {R}/tables/function_summary --summary {output.summary} > {log} 2>&1"
+        "{PY} -m bao.eval.aggregate --eval-root {params.root} --methods {params.methods} --seeds {params.seeds}"
+        " --splits {params.splits} --out {params.prefix} --summary {output.summary} > {log} 2>&1"
 
 
 # Pass@U-k Pareto frontier (BAO's main figure)
@@ -27,11 +33,16 @@ rule pareto_figure:
     output:
         png=f"{R}/figures/pareto_function_{{split}}.png",
         csv=f"{R}/figures/pareto_function_{{split}}.csv",
+    params:
+        root=f"{R}/eval",
+        methods=EVAL_METHODS,
+        seeds=SEEDS,
+        prefix=lambda w: f"{R}/figures/pareto_function_{w.split}",
     log:
         f"{R}/logs/pareto_figure/{{split}}.log",
     shell:
-        "{PY} -m bao.plots.pareto --eval-root {R}/eval --methods {EVAL_METHODS} --seeds {SEEDS}"
-        " --split {wildcards.split} --out {R}/figures/pareto_function_{wildcards.split} > {log} 2>&1"
+        "{PY} -m bao.plots.pareto --eval-root {params.root} --methods {params.methods} --seeds {params.seeds}"
+        " --split {wildcards.split} --out {params.prefix} > {log} 2>&1"
 
 
 # RL training curves: reward, UR, turns, penalty firing, clip fraction, entropy per step
@@ -42,8 +53,13 @@ rule rl_curves:
     output:
         png=f"{R}/figures/rl_curves.png",
         csv=f"{R}/figures/rl_curves.csv",
+    params:
+        root=f"{R}/rl",
+        methods=METHODS,
+        seeds=SEEDS,
+        prefix=f"{R}/figures/rl_curves",
     log:
         f"{R}/logs/rl_curves.log",
     shell:
-        "{PY} -m bao.plots.curves --rl-root {R}/rl --methods {METHODS} --seeds {SEEDS}"
-        " --out {R}/figures/rl_curves > {log} 2>&1"
+        "{PY} -m bao.plots.curves --rl-root {params.root} --methods {params.methods} --seeds {params.seeds}"
+        " --out {params.prefix} > {log} 2>&1"

@@ -82,6 +82,16 @@ def _pretty(rule: str) -> str:
     return rule.replace(" ", "")
 
 
+def _bind(rule: str, case) -> str:
+    """The rule's variables with their values, in order of appearance: ``c=5 d=1 b=4``. Writing the
+    substitution out makes the arithmetic that follows a local computation."""
+    seen = []
+    for ch in rule:
+        if ch in VARIABLES and ch not in seen:
+            seen.append(ch)
+    return " ".join(f"{v}={fmt(case[VARIABLES.index(v)])}" for v in seen)
+
+
 def _named(case) -> str:
     """``a=3 b=5 c=5 d=3``: values next to their names, so applying a rule needs no positional lookup."""
     return " ".join(f"{v}={fmt(x)}" for v, x in zip(VARIABLES, case))
@@ -156,7 +166,7 @@ class FunctionTeacher:
                 hyp = cands[0] if cands else None
                 if hyp is not None and observations:
                     steps, _ = explain(hyp, observations[-1][0])
-                    think.append(f"Check: {_pretty(hyp)} on {_named(observations[-1][0])}: {steps} ok.")
+                    think.append(f"Check: {_pretty(hyp)} with {_bind(hyp, observations[-1][0])}: {steps} ok.")
                 n_values = len(preds)
                 commit = n_values <= 1
                 if not commit and n_values <= 3 and early_used == 0 and g.random() < self.p_early:
@@ -168,7 +178,7 @@ class FunctionTeacher:
                     hyp = next(r for r in cands if self._safe(r, test) == value)
                     steps, _ = explain(hyp, test)
                     how = "sure" if n_values == 1 else f"{n_values} answers possible, guess"
-                    think.append(f"Test: {_pretty(hyp)}: {steps}.")
+                    think.append(f"Test: {_pretty(hyp)} with {_bind(hyp, test)}: {steps}.")
                     think.append(f"Plan: {left} turns left; {how}; answer {fmt(value)}.")
                     choice, content = "answer", fmt(value)
                 else:
