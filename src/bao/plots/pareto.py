@@ -47,7 +47,7 @@ def plot_frontier(df: pd.DataFrame, title: str):
     ax.set_xticks(range(1, int(df.k.max()) + 1))
     ax.set_ylim(0, 1.02)
     ax.set_title(title)
-    ax.legend(loc="lower right", frameon=True)
+    ax.legend(loc="upper left", frameon=True)
     fig.tight_layout()
     return fig
 

@@ -87,12 +87,16 @@ class _BatchLM:
         n = len(segments)
         lens = torch.tensor([len(s) for s in segments])
         L = max(1, int(lens.max()))
-        ids = torch.full((n, L), self.pad_id, dtype=torch.long)
-        new_mask = torch.zeros((n, L), dtype=torch.long)
-        for r, s in enumerate(segments):
-            if s:
-                ids[r, : len(s)] = torch.tensor(s)
-                new_mask[r, : len(s)] = 1
+        if L == 1:  # decode step: one token (or none) per row, built without a per-row loop
+            ids = torch.tensor([[s[0] if s else self.pad_id] for s in segments], dtype=torch.long)
+            new_mask = (lens > 0).long()[:, None]
+        else:
+            ids = torch.full((n, L), self.pad_id, dtype=torch.long)
+            new_mask = torch.zeros((n, L), dtype=torch.long)
+            for r, s in enumerate(segments):
+                if s:
+                    ids[r, : len(s)] = torch.tensor(s)
+                    new_mask[r, : len(s)] = 1
         if self.pos is None:
             self.pos = torch.zeros(n, dtype=torch.long)
         pos = self.pos[:, None] + torch.arange(L)[None, :]
