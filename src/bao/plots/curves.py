@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from bao.io import atomic_write_text, read_jsonl  # noqa: E402
+from bao.io import read_jsonl  # noqa: E402
+from bao.plots import save_figure  # noqa: E402
 from bao.plots.pareto import LABELS, PALETTE  # noqa: E402
 
 PANELS = [
@@ -66,13 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True, help="output path without extension")
     a = p.parse_args(argv)
     df = curves_frame(Path(a.rl_root), a.methods, a.seeds)
-    out = Path(a.out)
-    atomic_write_text(out.with_suffix(".csv"), df.to_csv(index=False))
     fig = plot_curves(df)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    tmp.replace(out.with_suffix(".png"))
-    print(f"curves: {len(df)} points -> {out}.png/.csv")
+    save_figure(fig, df, a.out, dpi=120)
+    print(f"curves: {len(df)} points -> {a.out}.png/.csv")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from bao.io import atomic_write_text, read_json  # noqa: E402
+from bao.io import read_json  # noqa: E402
+from bao.plots import save_figure  # noqa: E402
 
 LABELS = {"sft": "SFT (behavior-enhanced)", "userrl_grpo": "UserRL-GRPO", "bao": "BAO"}
 PALETTE = {"sft": "#7f7f7f", "userrl_grpo": "#1f77b4", "bao": "#d62728"}
@@ -61,14 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True, help="output path without extension (.png and .csv are written)")
     a = p.parse_args(argv)
     df = frontier_frame(Path(a.eval_root), a.methods, a.seeds, a.split)
-    out = Path(a.out)
-    atomic_write_text(out.with_suffix(".csv"), df.to_csv(index=False))
     n = df.groupby("method").seed.nunique().max()
     fig = plot_frontier(df, f"Function-Gym ({a.split} split), mean ± std over {n} seeds")
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    fig.savefig(tmp, dpi=150)
-    tmp.replace(out.with_suffix(".png"))
-    print(f"pareto: {len(df)} points -> {out}.png/.csv")
+    save_figure(fig, df, a.out, dpi=150)
+    print(f"pareto: {len(df)} points -> {a.out}.png/.csv")
 
 
 if __name__ == "__main__":
