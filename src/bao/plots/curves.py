@@ -17,8 +17,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from bao.io import read_jsonl  # noqa: E402
-from bao.plots import save_figure  # noqa: E402
-from bao.plots.pareto import LABELS, PALETTE  # noqa: E402
+from bao.plots import plot_method_bands, save_figure  # noqa: E402
 
 PANELS = [
     ("rollout/score", "train reward (success rate)"),
@@ -48,10 +47,7 @@ def plot_curves(df: pd.DataFrame):
     fig, axes = plt.subplots(3, 3, figsize=(14, 10))
     for ax, (key, title) in zip(axes.flat, PANELS):
         sub = df[df.metric == key]
-        for m, g in sub.groupby("method", sort=False):
-            st = g.groupby("step").value.agg(["mean", "std"]).fillna(0.0)
-            ax.plot(st.index, st["mean"], label=LABELS.get(m, m), color=PALETTE.get(m))
-            ax.fill_between(st.index, st["mean"] - st["std"], st["mean"] + st["std"], alpha=0.2, color=PALETTE.get(m))
+        plot_method_bands(ax, sub, "step", "value")
         ax.set_title(title)
         ax.set_xlabel("RL step")
     axes.flat[0].legend()

@@ -18,10 +18,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from bao.io import read_json  # noqa: E402
-from bao.plots import save_figure  # noqa: E402
+from bao.plots import plot_method_bands, save_figure  # noqa: E402
 
-LABELS = {"sft": "SFT (behavior-enhanced)", "userrl_grpo": "UserRL-GRPO", "bao": "BAO"}
-PALETTE = {"sft": "#7f7f7f", "userrl_grpo": "#1f77b4", "bao": "#d62728"}
 
 
 def frontier_frame(eval_root: Path, methods, seeds, split: str, k_max: int = 9) -> pd.DataFrame:
@@ -38,11 +36,7 @@ def frontier_frame(eval_root: Path, methods, seeds, split: str, k_max: int = 9) 
 def plot_frontier(df: pd.DataFrame, title: str):
     sns.set_theme(style="whitegrid", context="talk", font_scale=0.8)
     fig, ax = plt.subplots(figsize=(7, 4.8))
-    for m, g in df.groupby("method", sort=False):
-        stats = g.groupby("k").pass_rate.agg(["mean", "std"]).fillna(0.0)
-        ax.plot(stats.index, stats["mean"], marker="o", label=LABELS.get(m, m), color=PALETTE.get(m))
-        ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.2,
-                        color=PALETTE.get(m))
+    plot_method_bands(ax, df, "k", "pass_rate", marker="o")
     ax.set_xlabel("k = user-involved actions allowed (answers)")
     ax.set_ylabel("Pass@U-k (success rate)")
     ax.set_xticks(range(1, int(df.k.max()) + 1))
