@@ -86,6 +86,16 @@ def main() -> None:
     t_batched = time.perf_counter() - t0
     n_batched = sum(t.n_tokens for e, _ in batched for t in e.turns)
 
+    # the same batched loop on transformers' DynamicCache (torch.cat per step), to show what GrowingCache adds
+    import bao.policy.rollout as rollout_module
+
+    rollout_module.GrowingCache, grow = DynamicCache, rollout_module.GrowingCache
+    t0 = time.perf_counter()
+    plain = rollout(model, tok, env, tasks, s)
+    t_plain = time.perf_counter() - t0
+    rollout_module.GrowingCache = grow
+    n_plain = sum(t.n_tokens for e, _ in plain for t in e.turns)
+
     t0 = time.perf_counter()
     naive = naive_rollout(model, tok, env, tasks, s)
     t_naive = time.perf_counter() - t0
@@ -96,6 +106,8 @@ def main() -> None:
     print(f"tasks={a.tasks} threads={a.threads} mean turns/episode={turns:.2f} checkpoint={a.checkpoint}")
     print(f"batched + KV cache across turns : {n_batched:6d} tokens in {t_batched:7.2f} s = "
           f"{n_batched / t_batched:8.1f} tokens/s")
+    print(f"  same loop on DynamicCache      : {n_plain:6d} tokens in {t_plain:7.2f} s = "
+          f"{n_plain / t_plain:8.1f} tokens/s")
     print(f"one at a time, history re-encoded: {n_naive:6d} tokens in {t_naive:7.2f} s = "
           f"{n_naive / t_naive:8.1f} tokens/s")
     print(f"speed-up: {(n_batched / t_batched) / (n_naive / t_naive):.1f}x   identical episodes: {same}/{a.tasks}")

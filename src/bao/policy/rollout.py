@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import torch
-from transformers import DynamicCache
 
 from bao.agent.toolcall import parse_assistant
 from bao.envs import format_action
 from bao.policy.chat import IM_END, render_observation, render_prompt
+from bao.policy.kv import GrowingCache
 from bao.types import Episode, Turn
 
 
@@ -72,11 +72,11 @@ def _encode(tok, text: str) -> list[int]:
 
 
 class _BatchLM:
-    """A batch of sequences sharing one DynamicCache, each with its own position counter."""
+    """A batch of sequences sharing one GrowingCache, each with its own position counter."""
 
     def __init__(self, model, pad_id: int):
         self.model, self.pad_id = model, pad_id
-        self.cache = DynamicCache()
+        self.cache = GrowingCache()
         self.mask: torch.Tensor | None = None  # (n, cache_len)
         self.pos: torch.Tensor | None = None  # (n,) next position per row
 
