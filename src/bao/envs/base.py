@@ -42,6 +42,8 @@ class TextEnv:
 
     choices: tuple[str, ...] = ()
     user_involved_choices: frozenset[str] = frozenset()
+    task_type: type = Task
+    """the task record this gym plays (every task type has ``task_id``, ``messages`` and ``split``)."""
 
     def __init__(self, max_steps: int = 16):
         if max_steps < 1:
@@ -58,8 +60,9 @@ class TextEnv:
         """Start an episode on ``options["task"]``; ``seed`` is accepted for API compatibility (envs here are
         deterministic given the task)."""
         task = (options or {}).get("task")
-        if not isinstance(task, Task):
-            raise ValueError(f"{type(self).__name__}.reset needs options={{'task': Task}}, got {options!r}")
+        if not isinstance(task, self.task_type):
+            raise ValueError(f"{type(self).__name__}.reset needs options={{'task': {self.task_type.__name__}}}, "
+                             f"got {options!r}")
         self.task = task
         self.step_count = 0
         self.success = self.terminated = self.truncated = False
