@@ -31,18 +31,17 @@ rule all:
 rule data_all:
     input:
         f"{D}/tokenizer",
-        f"{D}/teacher/enhanced.jsonl",
-        f"{D}/teacher/plain.jsonl",
+        expand(f"{D}/teacher/{{g}}/{{st}}.jsonl", g=GYM_NAMES, st=["enhanced", "plain"]),
 
 
 rule sft_all:
     input:
-        expand(f"{R}/sft/enhanced/seed{{s}}/metrics.json", s=SEEDS),
+        expand(f"{R}/sft/{{g}}/enhanced/seed{{s}}/metrics.json", g=GYM_NAMES, s=SEEDS),
 
 
 rule rl_all:
     input:
-        expand(f"{R}/rl/{{m}}/seed{{s}}/metrics.json", m=METHODS, s=SEEDS),
+        expand(f"{R}/rl/{{g}}/{{m}}/seed{{s}}/metrics.json", g=GYM_NAMES, m=METHODS, s=SEEDS),
 
 
 rule eval_all:

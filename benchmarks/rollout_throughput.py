@@ -2,7 +2,7 @@
 whole history re-encoded every turn. Same model, same tasks, greedy decoding (so both produce the same episodes,
 which the script checks).
 
-    .venv/bin/python benchmarks/rollout_throughput.py --checkpoint results/sft/enhanced/seed0/ckpt --tasks 32
+    .venv/bin/python benchmarks/rollout_throughput.py --checkpoint results/sft/function/enhanced/seed0/ckpt --tasks 32
 
 Prints generated tokens/s of each and the ratio (target >= 10x).
 """
@@ -65,7 +65,7 @@ def naive_rollout(model, tok, make_env, tasks, s: GenSettings):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", default="results/sft/enhanced/seed0/ckpt")
+    p.add_argument("--checkpoint", default="results/sft/function/enhanced/seed0/ckpt")
     p.add_argument("--config", default="config/config.yaml")
     p.add_argument("--tasks", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
@@ -79,7 +79,7 @@ def main() -> None:
     s = GenSettings(temperature=0.0, max_new_tokens=cfg.eval.max_new_tokens,
                     max_episode_tokens=cfg.eval.max_episode_tokens, context_length=cfg.model.context_length,
                     batch_size=a.tasks)
-    env = lambda: make(cfg.env.id, max_steps=cfg.env.horizon)  # noqa: E731
+    env = lambda: make(cfg.function.id, max_steps=cfg.function.horizon)  # noqa: E731
 
     t0 = time.perf_counter()
     batched = rollout(model, tok, env, tasks, s)

@@ -35,12 +35,12 @@ def small_cfg():
     """The default config with tiny sizes for unit tests."""
     import dataclasses
 
-    from bao.config import Config, EnvConfig, ModelConfig, TeacherConfig
+    from bao.config import Config, FunctionConfig, ModelConfig, TeacherConfig
 
     cfg = Config()
     return dataclasses.replace(
         cfg,
-        env=dataclasses.replace(EnvConfig(), n_train_tasks=32, n_test_tasks=4),
+        function=dataclasses.replace(FunctionConfig(), n_train_tasks=32, n_test_tasks=4),
         teacher=dataclasses.replace(TeacherConfig(), n_episodes=16),
         model=dataclasses.replace(ModelConfig(), vocab_size=400, hidden_size=32, num_layers=2, num_heads=2,
                                   num_kv_heads=1, intermediate_size=64, context_length=2048),
@@ -57,7 +57,7 @@ def teacher_episodes(small_cfg):
 @pytest.fixture(scope="session")
 def tiny_tok(small_cfg):
     from bao.policy.tokenizer import train_tokenizer
-    from bao.teacher.function_teacher import sample_corpus
+    from bao.teacher import sample_corpus
 
     return train_tokenizer(sample_corpus(small_cfg, 0, n=40), small_cfg.model.vocab_size)
 

@@ -31,11 +31,13 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class EnvConfig:
+class FunctionConfig:
     id: str = "function-proc-v0"
     """training/eval gym (registry id). ``function-proc-v0`` = embedded procedural rules (ours)."""
     horizon: int = 16
     """max assistant turns per episode = env truncation (code: multi_turn.max_turns = 16)."""
+    t_pen: int = 15
+    """over-thinking penalty threshold T_pen (code: 15 for Function-Gym)."""
     num_ops: int = 2
     """procedural difficulty: binary operations per hidden rule (ours)."""
     num_vars: int = 3
@@ -50,6 +52,25 @@ class EnvConfig:
     n_test_tasks: int = 100
     faithful_eval: bool = True
     """also evaluate on the original 78-task Function-Gym test split (function-v0)."""
+
+
+@dataclass(frozen=True)
+class TelepathyConfig:
+    id: str = "telepathy-proc-v0"
+    """``telepathy-proc-v0`` = entities from a seeded attribute knowledge base, programmatic user (ours)."""
+    horizon: int = 12
+    """max turns (paper: BAO uses 12 for Telepathy-Gym)."""
+    t_pen: int = 12
+    """over-thinking threshold (ours: the gym's horizon; the code's 15 is Function-Gym's)."""
+    attributes: list = field(default_factory=lambda: ["size", "color", "kind"])
+    """knowledge-base attributes in name order (from size, pattern, color, kind)."""
+    values_per_attribute: int = 5
+    """difficulty: values per attribute (entities = values ** attributes)."""
+    category: str = "animal"
+    test_fraction: float = 0.2
+    """share of entities held out for the test split (unseen entities, ours)."""
+    n_train_tasks: int = 2000
+    n_test_tasks: int = 100
 
 
 @dataclass(frozen=True)
@@ -130,7 +151,6 @@ class RLConfig:
     em_k: float = 2.0
     c_rep: float = 0.005
     c_len: float = 0.05
-    t_pen: int = 15
     failed_rule: str = "zero_reward"
     grad_clip: float = 1.0
     weight_decay: float = 0.0
@@ -162,8 +182,11 @@ class Config:
     """where checkpoints, evaluations, tables and figures go (relative to the project root)."""
     data_dir: str = "data"
     """where the tokenizer and the teacher datasets go."""
+    gyms: list = field(default_factory=lambda: ["function"])
+    """which gyms the pipeline trains and evaluates (``function``, ``telepathy``), each with its own section."""
     data: DataConfig = field(default_factory=DataConfig)
-    env: EnvConfig = field(default_factory=EnvConfig)
+    function: FunctionConfig = field(default_factory=FunctionConfig)
+    telepathy: TelepathyConfig = field(default_factory=TelepathyConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
@@ -254,8 +277,18 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("rl.group_size: group-relative advantages need at least 2 rollouts per task")
     if cfg.rl.num_minibatches < 1 or (cfg.rl.tasks_per_step * cfg.rl.group_size) % cfg.rl.num_minibatches:
         raise ConfigError("rl.num_minibatches: must divide tasks_per_step * group_size")
-    if cfg.env.value_min > cfg.env.value_max:
-        raise ConfigError("env.value_min: must be <= env.value_max")
+    from bao.gyms import GYMS
+
+    if not cfg.gyms or any(g not in GYMS for g in cfg.gyms) or len(set(cfg.gyms)) != len(cfg.gyms):
+        raise ConfigError(f"gyms: expected a non-empty list of distinct names from {GYMS.names()}, got {cfg.gyms}")
+    if cfg.function.value_min > cfg.function.value_max:
+        raise ConfigError("function.value_min: must be <= function.value_max")
+    try:
+        from bao.envs.telepathy import KBSpec
+
+        KBSpec(tuple(cfg.telepathy.attributes), cfg.telepathy.values_per_attribute)
+    except ValueError as e:
+        raise ConfigError(f"telepathy.attributes/values_per_attribute: {e}") from None
     if not cfg.seeds:
         raise ConfigError("seeds: need at least one seed")
     if cfg.eval.on_long_prompt not in ("skip", "error"):

@@ -19,7 +19,7 @@ def test_default_config_loads_and_spells_out_every_key():
     raw = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     assert set(raw) == _keys(Config)
     cfg = load_config(ROOT / "config/config.yaml")
-    for section in ("data", "env", "teacher", "model", "sft", "rl", "eval"):
+    for section in ("data", "function", "telepathy", "teacher", "model", "sft", "rl", "eval"):
         assert set(raw[section]) == _keys(type(getattr(cfg, section))), section
     assert set(cfg.methods) >= {"bao", "userrl_grpo"}
 
@@ -30,7 +30,8 @@ def test_bao_and_baseline_recipes_match_the_definitions():
     assert (bao.shaping, bao.credit, bao.score) == ("bao", "r2g", "sum")
     assert (base.shaping, base.credit, base.score) == ("none", "equalized", "r2g")
     assert bao.teacher == base.teacher == "enhanced"
-    assert (cfg.rl.gamma, cfg.rl.c_rep, cfg.rl.c_len, cfg.rl.t_pen, cfg.rl.clip_eps) == (0.8, 0.005, 0.05, 15, 0.2)
+    assert (cfg.rl.gamma, cfg.rl.c_rep, cfg.rl.c_len, cfg.function.t_pen, cfg.rl.clip_eps) == (0.8, 0.005, 0.05, 15, 0.2)
+    assert (cfg.function.horizon, cfg.telepathy.horizon, cfg.telepathy.t_pen) == (16, 12, 12)
 
 
 def test_smoke_config_merges_over_default():
@@ -45,7 +46,11 @@ def test_smoke_config_merges_over_default():
     ({"rl": {"lr": "fast"}}, "rl.lr: expected a number"),
     ({"rl": {"stepz": 3}}, "rl.stepz: unknown key"),
     ({"sft": {"steps": 1.5}}, "sft.steps: expected an integer"),
-    ({"env": {"faithful_eval": "yes"}}, "env.faithful_eval: expected true/false"),
+    ({"function": {"faithful_eval": "yes"}}, "function.faithful_eval: expected true/false"),
+    ({"gyms": ["function", "chess"]}, "gyms: expected a non-empty list of distinct names"),
+    ({"gyms": []}, "gyms: expected a non-empty list"),
+    ({"telepathy": {"attributes": ["size", "smell"]}}, "telepathy.attributes/values_per_attribute"),
+    ({"telepathy": {"values_per_attribute": 1}}, "telepathy.attributes/values_per_attribute"),
     ({"methods": {"x": {"shaping": "nope"}}}, "methods.x.shaping: unknown reward shaping"),
     ({"rl": {"group_size": 1}}, "rl.group_size"),
     ({"eval": {"on_long_prompt": "truncate"}}, "eval.on_long_prompt"),

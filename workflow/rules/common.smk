@@ -14,10 +14,14 @@ except ConfigError as e:  # one readable line instead of a traceback
 
 R = CFG.results_dir
 D = CFG.data_dir
+from bao.gyms import GYMS  # noqa: E402
+
+GYM_NAMES = list(CFG.gyms)
 SEEDS = list(CFG.seeds)
 METHODS = list(CFG.methods)
 EVAL_METHODS = ["sft"] + METHODS
-SPLITS = ["test", "test_seen"] + (["faithful"] if CFG.env.faithful_eval else [])
+SPLITS = {g: GYMS.get(g).eval_splits(CFG) for g in GYM_NAMES}
+ALL_SPLITS = sorted({sp for v in SPLITS.values() for sp in v})
 PY = sys.executable
 
 # The merged config (config.yaml + --configfile + --config) is what every CLI reads. It is rewritten only
@@ -32,11 +36,12 @@ if not os.path.exists(RESOLVED) or open(RESOLVED).read() != _text:
 
 
 wildcard_constraints:
+    gym="|".join(GYM_NAMES),
     seed=r"\d+",
     style="enhanced|plain",
     method="|".join(METHODS),
     evalmethod="|".join(EVAL_METHODS),
-    split="|".join(SPLITS),
+    split="|".join(ALL_SPLITS),
 
 
 def sec(name):
@@ -49,18 +54,21 @@ def teacher_of(method):
 
 
 def checkpoint_of(wildcards):
-    m, s = wildcards.evalmethod, wildcards.seed
+    g, m, s = wildcards.gym, wildcards.evalmethod, wildcards.seed
     if m == "sft":
-        return f"{R}/sft/enhanced/seed{s}/ckpt"
-    return f"{R}/rl/{m}/seed{s}/ckpt"
+        return f"{R}/sft/{g}/enhanced/seed{s}/ckpt"
+    return f"{R}/rl/{g}/{m}/seed{s}/ckpt"
+
+
+def eval_metrics(gym, split=None):
+    """Every eval metrics.json of a gym (of one split when given)."""
+    splits = SPLITS[gym] if split is None else [split]
+    return expand(f"{R}/eval/{gym}/{{m}}/seed{{s}}/{{sp}}/metrics.json", m=EVAL_METHODS, s=SEEDS, sp=splits)
 
 
 def final_outputs():
-    return [
-        f"{D}/teacher/plain.jsonl",
-        f"{R}/tables/function_summary.md",
-        f"{R}/summary.json",
-        f"{R}/figures/pareto_function_test.png",
-        f"{R}/figures/pareto_function_test_seen.png",
-        f"{R}/figures/rl_curves.png",
-    ]
+    out = [f"{R}/summary.json"]
+    for g in GYM_NAMES:
+        out += [f"{D}/teacher/{g}/plain.jsonl", f"{R}/tables/{g}_summary.md", f"{R}/figures/rl_curves_{g}.png"]
+        out += [f"{R}/figures/pareto_{g}_{sp}.png" for sp in SPLITS[g] if sp != "faithful"]
+    return out

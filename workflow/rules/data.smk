@@ -8,7 +8,7 @@ rule tokenizer:
         directory(f"{D}/tokenizer"),
     params:
         cfg=RESOLVED,
-        sections=[CFG.seed, sec("env"), sec("teacher"), CFG.model.vocab_size],
+        sections=[CFG.seed, GYM_NAMES, [sec(g) for g in GYM_NAMES], sec("teacher"), CFG.model.vocab_size],
     log:
         f"{R}/logs/tokenizer.log",
     benchmark:
@@ -18,20 +18,20 @@ rule tokenizer:
         "OMP_NUM_THREADS={threads} {PY} -m bao.policy.tokenizer --config {params.cfg} --out {output} > {log} 2>&1"
 
 
-# scripted teacher episodes on the embedded Function-Gym
-# ------------------------------------------------------
+# scripted teacher episodes on an embedded gym
+# --------------------------------------------
 rule teacher_data:
     output:
-        data=f"{D}/teacher/{{style}}.jsonl",
-        stats=f"{D}/teacher/{{style}}.stats.json",
+        data=f"{D}/teacher/{{gym}}/{{style}}.jsonl",
+        stats=f"{D}/teacher/{{gym}}/{{style}}.stats.json",
     params:
         cfg=RESOLVED,
-        sections=[CFG.seed, sec("env"), sec("teacher")],
+        sections=lambda w: [CFG.seed, sec(w.gym), sec("teacher")],
     log:
-        f"{R}/logs/teacher_data/{{style}}.log",
+        f"{R}/logs/teacher_data/{{gym}}_{{style}}.log",
     benchmark:
-        f"{R}/benchmarks/teacher_data/{{style}}.tsv"
+        f"{R}/benchmarks/teacher_data/{{gym}}_{{style}}.tsv"
     threads: 1
     shell:
-        "OMP_NUM_THREADS={threads} {PY} -m bao.teacher.function_teacher --config {params.cfg} --style {wildcards.style}"
-        " --out {output.data} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {PY} -m bao.teacher --config {params.cfg} --gym {wildcards.gym}"
+        " --style {wildcards.style} --out {output.data} > {log} 2>&1"

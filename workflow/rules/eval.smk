@@ -5,18 +5,19 @@ rule evaluate:
     input:
         ckpt=checkpoint_of,
     output:
-        metrics=f"{R}/eval/{{evalmethod}}/seed{{seed}}/{{split}}/metrics.json",
-        episodes=f"{R}/eval/{{evalmethod}}/seed{{seed}}/{{split}}/episodes.jsonl",
+        metrics=f"{R}/eval/{{gym}}/{{evalmethod}}/seed{{seed}}/{{split}}/metrics.json",
+        episodes=f"{R}/eval/{{gym}}/{{evalmethod}}/seed{{seed}}/{{split}}/episodes.jsonl",
     params:
         cfg=RESOLVED,
-        sections=[sec("eval"), sec("env"), sec("data")],
+        sections=lambda w: [sec("eval"), sec(w.gym), sec("data")],
         out=lambda w, output: os.path.dirname(output.metrics),
     log:
-        f"{R}/logs/evaluate/{{evalmethod}}_seed{{seed}}_{{split}}.log",
+        f"{R}/logs/evaluate/{{gym}}_{{evalmethod}}_seed{{seed}}_{{split}}.log",
     benchmark:
-        f"{R}/benchmarks/evaluate/{{evalmethod}}_seed{{seed}}_{{split}}.tsv"
+        f"{R}/benchmarks/evaluate/{{gym}}_{{evalmethod}}_seed{{seed}}_{{split}}.tsv"
     threads: CFG.eval.threads
     shell:
-        "OMP_NUM_THREADS={threads} {PY} -m bao.eval.run --config {params.cfg} --checkpoint {input.ckpt}"
+        "OMP_NUM_THREADS={threads} {PY} -m bao.eval.run --config {params.cfg} --gym {wildcards.gym}"
+        " --checkpoint {input.ckpt}"
         " --split {wildcards.split} --method {wildcards.evalmethod} --seed {wildcards.seed}"
         " --out-dir {params.out} > {log} 2>&1"

@@ -1,65 +1,64 @@
-# Report: tables (Markdown/CSV + flat summary.json for DVC) and figures (PNG + the CSV behind each).
+# Report: tables (Markdown/CSV + flat summary.json for DVC) and figures (PNG + the CSV behind each), per gym.
 
-ALL_EVAL = expand(f"{R}/eval/{{m}}/seed{{s}}/{{sp}}/metrics.json", m=EVAL_METHODS, s=SEEDS, sp=SPLITS)
+ALL_EVAL = [f for g in GYM_NAMES for f in eval_metrics(g)]
 
 
-# main table: Score, Pass@U-1, UR per method (mean ± std over seeds)
-# -----------------------------------------------------------------
+# main table per gym: Score, Pass@U-1, UR per method (mean ± std over seeds)
+# --------------------------------------------------------------------------
 rule aggregate:
     input:
         ALL_EVAL,
     output:
-        md=f"{R}/tables/function_summary.md",
-        csv=f"{R}/tables/function_summary.csv",
+        md=[f"{R}/tables/{g}_summary.md" for g in GYM_NAMES],
+        csv=[f"{R}/tables/{g}_summary.csv" for g in GYM_NAMES],
         summary=f"{R}/summary.json",
     params:
-        root=f"{R}/eval",
+        gyms=GYM_NAMES,
+        splits=[f"{g}:{sp}" for g in GYM_NAMES for sp in SPLITS[g]],
         methods=EVAL_METHODS,
         seeds=SEEDS,
-        splits=SPLITS,
-        prefix=f"{R}/tables/function_summary",
     log:
         f"{R}/logs/aggregate.log",
     shell:
-        "{PY} -m bao.eval.aggregate --eval-root {params.root} --methods {params.methods} --seeds {params.seeds}"
-        " --splits {params.splits} --out {params.prefix} --summary {output.summary} > {log} 2>&1"
+        "{PY} -m bao.eval.aggregate --results {R} --gyms {params.gyms} --splits {params.splits}"
+        " --methods {params.methods} --seeds {params.seeds} --tables {R}/tables --summary {output.summary}"
+        " > {log} 2>&1"
 
 
 # Pass@U-k Pareto frontier (BAO's main figure)
 # --------------------------------------------
 rule pareto_figure:
     input:
-        expand(f"{R}/eval/{{m}}/seed{{s}}/{{{{split}}}}/metrics.json", m=EVAL_METHODS, s=SEEDS),
+        lambda w: eval_metrics(w.gym, w.split),
     output:
-        png=f"{R}/figures/pareto_function_{{split}}.png",
-        csv=f"{R}/figures/pareto_function_{{split}}.csv",
+        png=f"{R}/figures/pareto_{{gym}}_{{split}}.png",
+        csv=f"{R}/figures/pareto_{{gym}}_{{split}}.csv",
     params:
-        root=f"{R}/eval",
         methods=EVAL_METHODS,
         seeds=SEEDS,
-        prefix=lambda w: f"{R}/figures/pareto_function_{w.split}",
+        prefix=lambda w: f"{R}/figures/pareto_{w.gym}_{w.split}",
     log:
-        f"{R}/logs/pareto_figure/{{split}}.log",
+        f"{R}/logs/pareto_figure/{{gym}}_{{split}}.log",
     shell:
-        "{PY} -m bao.plots.pareto --eval-root {params.root} --methods {params.methods} --seeds {params.seeds}"
-        " --split {wildcards.split} --out {params.prefix} > {log} 2>&1"
+        "{PY} -m bao.plots.pareto --eval-root {R}/eval/{wildcards.gym} --gym {wildcards.gym}"
+        " --methods {params.methods} --seeds {params.seeds} --split {wildcards.split} --out {params.prefix}"
+        " > {log} 2>&1"
 
 
 # RL training curves: reward, UR, turns, penalty firing, clip fraction, entropy per step
 # ------------------------------------------------------------------------------------
 rule rl_curves:
     input:
-        expand(f"{R}/rl/{{m}}/seed{{s}}/curve.jsonl", m=METHODS, s=SEEDS),
+        lambda w: expand(f"{R}/rl/{w.gym}/{{m}}/seed{{s}}/curve.jsonl", m=METHODS, s=SEEDS),
     output:
-        png=f"{R}/figures/rl_curves.png",
-        csv=f"{R}/figures/rl_curves.csv",
+        png=f"{R}/figures/rl_curves_{{gym}}.png",
+        csv=f"{R}/figures/rl_curves_{{gym}}.csv",
     params:
-        root=f"{R}/rl",
         methods=METHODS,
         seeds=SEEDS,
-        prefix=f"{R}/figures/rl_curves",
+        prefix=lambda w: f"{R}/figures/rl_curves_{w.gym}",
     log:
-        f"{R}/logs/rl_curves.log",
+        f"{R}/logs/rl_curves/{{gym}}.log",
     shell:
-        "{PY} -m bao.plots.curves --rl-root {params.root} --methods {params.methods} --seeds {params.seeds}"
-        " --out {params.prefix} > {log} 2>&1"
+        "{PY} -m bao.plots.curves --rl-root {R}/rl/{wildcards.gym} --methods {params.methods}"
+        " --seeds {params.seeds} --out {params.prefix} > {log} 2>&1"

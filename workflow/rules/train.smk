@@ -5,18 +5,18 @@
 # ---------------------------------------------
 rule train_sft:
     input:
-        data=f"{D}/teacher/{{style}}.jsonl",
+        data=f"{D}/teacher/{{gym}}/{{style}}.jsonl",
         tokenizer=f"{D}/tokenizer",
     output:
-        ckpt=directory(f"{R}/sft/{{style}}/seed{{seed}}/ckpt"),
-        metrics=f"{R}/sft/{{style}}/seed{{seed}}/metrics.json",
+        ckpt=directory(f"{R}/sft/{{gym}}/{{style}}/seed{{seed}}/ckpt"),
+        metrics=f"{R}/sft/{{gym}}/{{style}}/seed{{seed}}/metrics.json",
     params:
         cfg=RESOLVED,
         sections=[sec("sft"), sec("model")],
     log:
-        f"{R}/logs/train_sft/{{style}}_seed{{seed}}.log",
+        f"{R}/logs/train_sft/{{gym}}_{{style}}_seed{{seed}}.log",
     benchmark:
-        f"{R}/benchmarks/train_sft/{{style}}_seed{{seed}}.tsv"
+        f"{R}/benchmarks/train_sft/{{gym}}_{{style}}_seed{{seed}}.tsv"
     threads: CFG.sft.threads
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m bao.sft.train --config {params.cfg} --teacher-data {input.data}"
@@ -28,20 +28,21 @@ rule train_sft:
 # ------------------------------------------------------------------
 rule train_rl:
     input:
-        init=lambda w: f"{R}/sft/{teacher_of(w.method)}/seed{w.seed}/ckpt",
+        init=lambda w: f"{R}/sft/{w.gym}/{teacher_of(w.method)}/seed{w.seed}/ckpt",
     output:
-        ckpt=directory(f"{R}/rl/{{method}}/seed{{seed}}/ckpt"),
-        metrics=f"{R}/rl/{{method}}/seed{{seed}}/metrics.json",
-        curve=f"{R}/rl/{{method}}/seed{{seed}}/curve.jsonl",
+        ckpt=directory(f"{R}/rl/{{gym}}/{{method}}/seed{{seed}}/ckpt"),
+        metrics=f"{R}/rl/{{gym}}/{{method}}/seed{{seed}}/metrics.json",
+        curve=f"{R}/rl/{{gym}}/{{method}}/seed{{seed}}/curve.jsonl",
     params:
         cfg=RESOLVED,
-        sections=lambda w: [sec("rl"), sec("env"), sec("methods")[w.method]],
+        sections=lambda w: [sec("rl"), sec(w.gym), sec("methods")[w.method]],
     log:
-        f"{R}/logs/train_rl/{{method}}_seed{{seed}}.log",
+        f"{R}/logs/train_rl/{{gym}}_{{method}}_seed{{seed}}.log",
     benchmark:
-        f"{R}/benchmarks/train_rl/{{method}}_seed{{seed}}.tsv"
+        f"{R}/benchmarks/train_rl/{{gym}}_{{method}}_seed{{seed}}.tsv"
     threads: CFG.rl.threads
     shell:
-        "OMP_NUM_THREADS={threads} {PY} -m bao.rl.train --config {params.cfg} --method {wildcards.method}"
+        "OMP_NUM_THREADS={threads} {PY} -m bao.rl.train --config {params.cfg} --gym {wildcards.gym}"
+        " --method {wildcards.method}"
         " --seed {wildcards.seed} --init {input.init} --out {output.ckpt} --metrics {output.metrics}"
         " --curve {output.curve} > {log} 2>&1"

@@ -53,11 +53,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--methods", nargs="+", required=True)
     p.add_argument("--seeds", nargs="+", type=int, required=True)
     p.add_argument("--split", default="test")
+    p.add_argument("--gym", default="function", help="gym name for the title")
     p.add_argument("--out", required=True, help="output path without extension (.png and .csv are written)")
     a = p.parse_args(argv)
     df = frontier_frame(Path(a.eval_root), a.methods, a.seeds, a.split)
     n = df.groupby("method").seed.nunique().max()
-    fig = plot_frontier(df, f"Function-Gym ({a.split} split), mean ± std over {n} seeds")
+    fig = plot_frontier(df, f"{a.gym.capitalize()}-Gym ({a.split} split), mean ± std over {n} seeds")
     save_figure(fig, df, a.out, dpi=150)
     print(f"pareto: {len(df)} points -> {a.out}.png/.csv")
 

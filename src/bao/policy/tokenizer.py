@@ -40,8 +40,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenize
 
 
 def corpus_for_tokenizer(cfg, seed: int) -> list[str]:
-    """Texts the tokenizer is trained on: teacher episodes of both styles plus the prompts."""
-    from bao.teacher.function_teacher import sample_corpus
+    """Texts the tokenizer is trained on: teacher episodes of both styles of every configured gym."""
+    from bao.teacher import sample_corpus
 
     return sample_corpus(cfg, seed)
 

@@ -30,7 +30,6 @@ from pathlib import Path
 import torch
 
 from bao.config import load_config
-from bao.envs import make
 from bao.eval.metrics import summarize
 from bao.io import write_json
 from bao.policy.model import load_policy, load_tokenizer, save_policy
@@ -40,7 +39,7 @@ from bao.rl.advantages import CREDITS, SCORES, batch_token_advantages, group_zsc
 from bao.rl.losses import entropy_from_logits, masked_mean, ppo_clip_loss
 from bao.rl.shaping import SHAPERS, ShapingParams, penalty_stats
 from bao.seeding import rng, torch_generator
-from bao.teacher.function_teacher import procedural_tasks
+from bao.gyms import GYMS
 
 
 def pad_batch(traces, pad_id: int):
@@ -67,10 +66,11 @@ def token_logprobs(model, ids, attn, with_entropy: bool = False):
     return (logp, entropy_from_logits(logits)) if with_entropy else (logp, None)
 
 
-def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator, user_choices) -> dict:
+def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator, user_choices,
+            t_pen: int = 15) -> dict:
     """Advantages + PPO updates on one rollout batch; returns the step's logged statistics."""
     rc = cfg.rl
-    params = ShapingParams(c_rep=rc.c_rep, c_len=rc.c_len, t_pen=rc.t_pen, reweight_w=method.reweight_w,
+    params = ShapingParams(c_rep=rc.c_rep, c_len=rc.c_len, t_pen=t_pen, reweight_w=method.reweight_w,
                            failed_rule=rc.failed_rule)
     shaper, credit_fn, score_fn = SHAPERS.get(method.shaping), CREDITS.get(method.credit), SCORES.get(method.score)
     shaped, credits, scores, fired = [], [], [], Counter()
@@ -123,19 +123,21 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
     }
 
 
-def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = None, progress: bool = True):
+def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = None, progress: bool = True,
+          gym: str = "function"):
     rc = cfg.rl
+    g = GYMS.get(gym)
     method = cfg.method(method_name)
     torch.set_num_threads(rc.threads)
     tok = load_tokenizer(init)
     model = load_policy(init, cfg.model)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=rc.lr,
                             weight_decay=rc.weight_decay, betas=(0.9, 0.95))
-    tasks = procedural_tasks(cfg, "train")
+    tasks = g.tasks(cfg, "train")
     settings = GenSettings(temperature=rc.temperature, max_new_tokens=rc.max_new_tokens,
                            max_episode_tokens=rc.max_episode_tokens, context_length=cfg.model.context_length,
                            batch_size=rc.tasks_per_step * rc.group_size, show_reward=rc.show_reward)
-    env_factory = lambda: make(cfg.env.id, max_steps=cfg.env.horizon)  # noqa: E731
+    env_factory = g.env_factory(cfg, "train")
     user_choices = env_factory().user_involved_choices
     curve = []
     if log_path is not None:
@@ -146,7 +148,7 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=rc.steps, desc=f"rl[{method_name}]", unit="step", dynamic_ncols=True)
+        bar = tqdm(total=rc.steps, desc=f"rl[{gym}/{method_name}]", unit="step", dynamic_ncols=True)
     for step in range(rc.steps):
         t0 = time.time()
         chosen = rng(seed, "rl-tasks", step).sample(tasks, rc.tasks_per_step)
@@ -157,7 +159,7 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
         t_roll = time.time() - t0
         row = {"step": step, **{f"rollout/{k}": round(v, 6) for k, v in summarize(episodes, range(1, 2)).items()}}
         row.update(rl_step(model, opt, tok, episodes, traces, method, cfg, torch_generator(seed, "ppo", step),
-                           user_choices))
+                           user_choices, t_pen=g.t_pen(cfg)))
         row.update({"time/rollout_s": round(t_roll, 2), "time/step_s": round(time.time() - t0, 2),
                     "rollout/gen_tokens": sum(t.n_tokens for e in episodes for t in e.turns)})
         curve.append(row)
@@ -178,6 +180,7 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", required=True, help="pipeline config YAML")
+    p.add_argument("--gym", default="function", help="a gym of the config's `gyms:` (function, telepathy)")
     p.add_argument("--method", required=True, help="a key of `methods:` in the config (e.g. bao, userrl_grpo)")
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--init", required=True, help="starting checkpoint directory (the SFT checkpoint)")
@@ -187,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     cfg = load_config(a.config)
     tmp_curve = Path(a.curve).with_suffix(".partial.jsonl")
-    model, tok, curve, wall = train(cfg, a.method, a.init, a.seed, log_path=tmp_curve)
+    model, tok, curve, wall = train(cfg, a.method, a.init, a.seed, log_path=tmp_curve, gym=a.gym)
     save_policy(model, tok, a.out)
     tmp_curve.replace(a.curve)
     half = max(1, len(curve) // 3)
@@ -196,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
         return round(sum(r[k] for r in rows) / len(rows), 6)
 
     summary = {
-        "method": a.method, "recipe": cfg.method(a.method).__dict__, "steps": len(curve),
+        "gym": a.gym, "method": a.method, "recipe": cfg.method(a.method).__dict__, "steps": len(curve),
         "reward_first_third": avg(curve[:half], "rollout/score"),
         "reward_last_third": avg(curve[-half:], "rollout/score"),
         "user_rate_first_third": avg(curve[:half], "rollout/user_rate"),
@@ -207,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     write_json(a.metrics, summary)
     write_json(Path(a.out) / "bao_meta.json", {"stage": "rl", "method": a.method, **summary["provenance"]})
-    print(f"rl[{a.method}] seed {a.seed}: reward {summary['reward_first_third']} -> {summary['reward_last_third']}"
+    print(f"rl[{a.gym}/{a.method}] seed {a.seed}: reward {summary['reward_first_third']} -> {summary['reward_last_third']}"
           f", {wall:.0f}s -> {a.out}")
 
 

@@ -1,1 +1,30 @@
-"""Scripted teachers that write the SFT warm-start data."""
+"""Scripted teachers that write the SFT warm-start data (one module per gym; ``python -m bao.teacher``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class TeacherEpisode:
+    """One teacher episode as SFT consumes it: the opening messages, each assistant message and each feedback."""
+
+    task_id: str
+    messages: list
+    assistant: list[str]
+    feedback: list[str]
+    success: bool
+    num_answers: int
+
+
+def sample_corpus(cfg, seed: int, n: int = 300) -> list[str]:
+    """Rendered teacher episodes of both styles for every configured gym: the tokenizer's training corpus."""
+    from bao.gyms import GYMS
+    from bao.policy.chat import render_conversation
+
+    texts = []
+    for gym in cfg.gyms:
+        for style in ("enhanced", "plain"):
+            for ep in GYMS.get(gym).teacher_episodes(cfg, style, n, seed + 1):
+                texts.append(render_conversation(ep.messages, ep.assistant, ep.feedback[:-1]))
+    return texts

@@ -1,4 +1,4 @@
-"""Scripted Function-Gym teachers: behavior-enhanced and plain (``python -m bao.teacher.function_teacher --help``).
+"""Scripted Function-Gym teachers: behavior-enhanced and plain (run through ``python -m bao.teacher --help``).
 
 Both teachers play the real env and see the hidden rule only through it. They track the *candidate set*:
 every rule of the procedural grammar (the teacher knows the grammar, not the rule) that reproduces every probe
@@ -27,12 +27,9 @@ The **plain** teacher takes exactly the same actions with an empty think block (
 
 from __future__ import annotations
 
-import argparse
 import ast
 import re
 from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
 
 from bao.agent.prompts import FUNCTION_SYSTEM_PROMPT, FUNCTION_USER_PROMPT
 from bao.agent.toolcall import render_assistant
@@ -43,6 +40,7 @@ from bao.envs.procedural import ProceduralSpec, enumerate_rules, make_tasks, rul
 from bao.envs.procedural import _apply as apply_rule
 from bao.envs.safe_eval import EvalError, evaluate
 from bao.seeding import rng
+from bao.teacher import TeacherEpisode
 
 _RESULT_RE = re.compile(r"For numbers \[([^\]]*)\], the result is (-?[\d.]+(?:e-?\d+)?)\.")
 _TEST_RE = re.compile(r"Test case: \[([^\]]*)\]")
@@ -95,16 +93,6 @@ def _bind(rule: str, case) -> str:
 def _named(case) -> str:
     """``a=3 b=5 c=5 d=3``: values next to their names, so applying a rule needs no positional lookup."""
     return " ".join(f"{v}={fmt(x)}" for v, x in zip(VARIABLES, case))
-
-
-@dataclass
-class TeacherEpisode:
-    task_id: str
-    messages: list
-    assistant: list[str]
-    feedback: list[str]
-    success: bool
-    num_answers: int
 
 
 class FunctionTeacher:
@@ -239,21 +227,21 @@ def system_prompt(env_cfg) -> str:
 
 def procedural_tasks(cfg, split: str, n: int | None = None, seed: int | None = None) -> list[Task]:
     """Tasks of the embedded gym. ``split``: train | test (unseen rules) | test_seen (training rules, new cases)."""
-    spec = spec_from_config(cfg.env)
+    spec = spec_from_config(cfg.function)
     base_seed = cfg.seed if seed is None else seed
     if split == "test_seen":
-        n = cfg.env.n_test_tasks if n is None else n
-        tasks = make_tasks(spec, "train", n, base_seed + 7919, system_prompt(cfg.env), FUNCTION_USER_PROMPT)
+        n = cfg.function.n_test_tasks if n is None else n
+        tasks = make_tasks(spec, "train", n, base_seed + 7919, system_prompt(cfg.function), FUNCTION_USER_PROMPT)
         return [Task(task_id=t.task_id.replace("train", "seen"), rule=t.rule, test_case=t.test_case,
                      expected=t.expected, messages=t.messages, split="test_seen", meta=t.meta) for t in tasks]
     if n is None:
-        n = cfg.env.n_train_tasks if split == "train" else cfg.env.n_test_tasks
-    return make_tasks(spec, split, n, base_seed, system_prompt(cfg.env), FUNCTION_USER_PROMPT)
+        n = cfg.function.n_train_tasks if split == "train" else cfg.function.n_test_tasks
+    return make_tasks(spec, split, n, base_seed, system_prompt(cfg.function), FUNCTION_USER_PROMPT)
 
 
 def generate(cfg, style: str, n: int, seed: int, progress: bool = False) -> list[TeacherEpisode]:
-    teacher = FunctionTeacher(spec_from_config(cfg.env), style, cfg.teacher.early_commit_prob,
-                              cfg.teacher.probe_pool_size, cfg.env.horizon, cfg.seed)
+    teacher = FunctionTeacher(spec_from_config(cfg.function), style, cfg.teacher.early_commit_prob,
+                              cfg.teacher.probe_pool_size, cfg.function.horizon, cfg.seed)
     tasks = procedural_tasks(cfg, "train", n=n, seed=seed)
     it = tasks
     if progress:
@@ -261,48 +249,3 @@ def generate(cfg, style: str, n: int, seed: int, progress: bool = False) -> list
 
         it = tqdm(tasks, desc=f"teacher[{style}]", unit="ep", dynamic_ncols=True)
     return [teacher.play(t, seed) for t in it]
-
-
-def sample_corpus(cfg, seed: int, n: int = 300) -> list[str]:
-    """Rendered teacher episodes of both styles: the tokenizer's training corpus."""
-    from bao.policy.chat import render_conversation
-
-    texts = []
-    for style in ("enhanced", "plain"):
-        for ep in generate(cfg, style, n, seed + 1):
-            texts.append(render_conversation(ep.messages, ep.assistant, ep.feedback[:-1]))
-    return texts
-
-
-def main(argv: list[str] | None = None) -> None:
-    import time
-
-    from bao.config import load_config
-    from bao.io import write_json, write_jsonl
-    from bao.provenance import provenance
-
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", required=True, help="pipeline config YAML")
-    p.add_argument("--style", required=True, choices=["enhanced", "plain"])
-    p.add_argument("--out", required=True, help="output .jsonl of teacher episodes")
-    a = p.parse_args(argv)
-    cfg = load_config(a.config)
-    t0 = time.time()
-    eps = generate(cfg, a.style, cfg.teacher.n_episodes, cfg.seed, progress=True)
-    kept = [e for e in eps if e.success]
-    rows = [e.__dict__ for e in kept]
-    write_jsonl(a.out, rows)
-    stats = {
-        "style": a.style, "episodes": len(eps), "kept_successful": len(kept),
-        "success_rate": len(kept) / max(1, len(eps)),
-        "mean_turns": sum(len(e.assistant) for e in eps) / max(1, len(eps)),
-        "mean_answers": sum(e.num_answers for e in eps) / max(1, len(eps)),
-        "first_answer_correct": sum(1 for e in eps if e.success and e.num_answers == 1) / max(1, len(eps)),
-        "provenance": provenance(cfg, seed=cfg.seed, wall_time_s=time.time() - t0),
-    }
-    write_json(Path(a.out).with_suffix(".stats.json"), stats)
-    print({k: v for k, v in stats.items() if k != "provenance"})
-
-
-if __name__ == "__main__":
-    main()

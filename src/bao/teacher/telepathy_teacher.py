@@ -25,7 +25,7 @@ from bao.agent.toolcall import render_assistant
 from bao.envs.telepathy import EntityTask, KBSpec, KBUser, TelepathyGym, entity_name
 from bao.envs.base import format_action
 from bao.seeding import rng
-from bao.teacher.function_teacher import TeacherEpisode
+from bao.teacher import TeacherEpisode
 
 
 def _either(values) -> str:

@@ -1,0 +1,121 @@
+"""The gyms the pipeline knows, behind one adapter each (``GYMS``, keyed by the name used in ``cfg.gyms``).
+
+A stage never branches on the gym: it asks the adapter for the gym's config section, its tasks for a split,
+an env factory, its horizon and T_pen, and its scripted teacher's episodes. Adding a gym = one adapter here,
+one config section, one env module and one teacher.
+
+Splits: ``train``; ``test`` (rules / entities never seen in training); ``test_seen`` (training rules or
+entities, fresh draws); ``faithful`` (the original UserRL test split; Function-Gym only for now).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from bao.registry import Registry
+
+
+@dataclass(frozen=True)
+class Gym:
+    name: str
+    section: Callable[[Any], Any]
+    """cfg -> this gym's config section."""
+    tasks: Callable[..., list]
+    """(cfg, split, n=None, seed=None) -> tasks."""
+    env_factory: Callable[[Any, str], Callable[[], Any]]
+    """(cfg, split) -> a zero-argument env constructor."""
+    teacher_episodes: Callable[..., list]
+    """(cfg, style, n, seed, progress=False) -> TeacherEpisode list."""
+    eval_splits: Callable[[Any], list]
+
+    def horizon(self, cfg) -> int:
+        return self.section(cfg).horizon
+
+    def t_pen(self, cfg) -> int:
+        return self.section(cfg).t_pen
+
+
+GYMS: Registry[Gym] = Registry("gym")
+
+
+# -- Function-Gym -------------------------------------------------------------------------------------------
+def _function_tasks(cfg, split, n=None, seed=None):
+    if split == "faithful":
+        from bao.config import resolve_path
+        from bao.envs.faithful import load_original_tasks
+
+        return load_original_tasks(resolve_path(cfg.data.userrl_dir), "test")[: cfg.eval.faithful_max_tasks]
+    from bao.teacher.function_teacher import procedural_tasks
+
+    return procedural_tasks(cfg, split, n=n, seed=seed)
+
+
+def _function_env(cfg, split):
+    from bao.envs import make
+
+    env_id = "function-v0" if split == "faithful" else cfg.function.id
+    return lambda: make(env_id, max_steps=cfg.function.horizon)
+
+
+def _function_teacher(cfg, style, n, seed, progress=False):
+    from bao.teacher.function_teacher import generate
+
+    return generate(cfg, style, n, seed, progress=progress)
+
+
+GYMS.register("function", Gym(
+    name="function", section=lambda cfg: cfg.function, tasks=_function_tasks, env_factory=_function_env,
+    teacher_episodes=_function_teacher,
+    eval_splits=lambda cfg: ["test", "test_seen"] + (["faithful"] if cfg.function.faithful_eval else []),
+))
+
+
+# -- Telepathy-Gym ------------------------------------------------------------------------------------------
+def _kb(cfg):
+    from bao.envs.telepathy import KBSpec
+
+    t = cfg.telepathy
+    return KBSpec(tuple(t.attributes), t.values_per_attribute, t.category, t.test_fraction)
+
+
+def _telepathy_tasks(cfg, split, n=None, seed=None):
+    from dataclasses import replace
+
+    from bao.envs.telepathy import TELEPATHY_SYSTEM_PROMPT, make_entity_tasks
+
+    t, base = cfg.telepathy, cfg.seed if seed is None else seed
+    if split == "test_seen":
+        n = t.n_test_tasks if n is None else n
+        tasks = make_entity_tasks(_kb(cfg), "train", n, base + 7919, TELEPATHY_SYSTEM_PROMPT, t.horizon)
+        return [replace(x, task_id=x.task_id.replace("train", "seen"), split="test_seen") for x in tasks]
+    if split not in ("train", "test"):
+        raise ValueError(f"telepathy has no {split!r} split yet (the faithful gym needs an LLM user)")
+    if n is None:
+        n = t.n_train_tasks if split == "train" else t.n_test_tasks
+    return make_entity_tasks(_kb(cfg), split, n, base, TELEPATHY_SYSTEM_PROMPT, t.horizon)
+
+
+def _telepathy_env(cfg, split):
+    from bao.envs import make
+
+    kb = _kb(cfg)
+    return lambda: make(cfg.telepathy.id, max_steps=cfg.telepathy.horizon, kb=kb)
+
+
+def _telepathy_teacher(cfg, style, n, seed, progress=False):
+    from bao.teacher.telepathy_teacher import TelepathyTeacher
+
+    teacher = TelepathyTeacher(_kb(cfg), style, cfg.teacher.early_commit_prob, cfg.telepathy.horizon)
+    tasks = _telepathy_tasks(cfg, "train", n=n, seed=seed)
+    if progress:
+        from tqdm import tqdm
+
+        tasks = tqdm(tasks, desc=f"teacher[telepathy/{style}]", unit="ep", dynamic_ncols=True)
+    return [teacher.play(t, seed) for t in tasks]
+
+
+GYMS.register("telepathy", Gym(
+    name="telepathy", section=lambda cfg: cfg.telepathy, tasks=_telepathy_tasks, env_factory=_telepathy_env,
+    teacher_episodes=_telepathy_teacher, eval_splits=lambda cfg: ["test", "test_seen"],
+))
