@@ -167,6 +167,8 @@ class EvalConfig:
     pass_k: int = 9
     threads: int = 1
     faithful_max_tasks: int = 78
+    scripted: list = field(default_factory=lambda: ["guess_spam"])
+    """scripted reference policies evaluated beside the models (bao.agent.scripted; ours)."""
     on_long_prompt: str = "skip"
     """``skip``: a prompt longer than the context ends the episode as ``prompt_too_long`` (a failure, counted);
     ``error``: stop with a message."""
@@ -291,6 +293,12 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"telepathy.attributes/values_per_attribute: {e}") from None
     if not cfg.seeds:
         raise ConfigError("seeds: need at least one seed")
+    from bao.agent.scripted import SCRIPTED
+
+    bad = [p for p in cfg.eval.scripted if p not in SCRIPTED or p in cfg.methods or p == "sft"]
+    if bad:
+        raise ConfigError(f"eval.scripted: unknown (or clashing) scripted policy {bad[0]!r}; registered: "
+                          f"{SCRIPTED.names()}")
     if cfg.eval.on_long_prompt not in ("skip", "error"):
         raise ConfigError("eval.on_long_prompt: expected 'skip' or 'error'")
     if cfg.rl.failed_rule not in ("zero_reward", "below_threshold"):

@@ -19,7 +19,8 @@ from bao.gyms import GYMS  # noqa: E402
 GYM_NAMES = list(CFG.gyms)
 SEEDS = list(CFG.seeds)
 METHODS = list(CFG.methods)
-EVAL_METHODS = ["sft"] + METHODS
+SCRIPTED = list(CFG.eval.scripted)
+EVAL_METHODS = ["sft"] + METHODS + SCRIPTED
 SPLITS = {g: GYMS.get(g).eval_splits(CFG) for g in GYM_NAMES}
 ALL_SPLITS = sorted({sp for v in SPLITS.values() for sp in v})
 PY = sys.executable
@@ -55,9 +56,18 @@ def teacher_of(method):
 
 def checkpoint_of(wildcards):
     g, m, s = wildcards.gym, wildcards.evalmethod, wildcards.seed
+    if m in SCRIPTED:
+        return []
     if m == "sft":
         return f"{R}/sft/{g}/enhanced/seed{s}/ckpt"
     return f"{R}/rl/{g}/{m}/seed{s}/ckpt"
+
+
+def policy_arg(wildcards, input):
+    """The eval CLI's policy argument: a checkpoint, or a scripted policy's name."""
+    if wildcards.evalmethod in SCRIPTED:
+        return f"--policy {wildcards.evalmethod}"
+    return f"--checkpoint {input.ckpt}"
 
 
 def eval_metrics(gym, split=None):

@@ -1,4 +1,4 @@
-# Evaluation: greedy episodes of every method x seed x split.
+# Evaluation: greedy episodes of every method x seed x split (and of the scripted reference policies).
 
 
 rule evaluate:
@@ -11,6 +11,7 @@ rule evaluate:
         cfg=RESOLVED,
         sections=lambda w: [sec("eval"), sec(w.gym), sec("data")],
         out=lambda w, output: os.path.dirname(output.metrics),
+        policy=policy_arg,
     log:
         f"{R}/logs/evaluate/{{gym}}_{{evalmethod}}_seed{{seed}}_{{split}}.log",
     benchmark:
@@ -18,6 +19,6 @@ rule evaluate:
     threads: CFG.eval.threads
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m bao.eval.run --config {params.cfg} --gym {wildcards.gym}"
-        " --checkpoint {input.ckpt}"
+        " {params.policy}"
         " --split {wildcards.split} --method {wildcards.evalmethod} --seed {wildcards.seed}"
         " --out-dir {params.out} > {log} 2>&1"

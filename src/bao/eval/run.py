@@ -25,12 +25,18 @@ from bao.gyms import GYMS
 SPLITS = ("test", "test_seen", "faithful")
 
 
-def evaluate(cfg, checkpoint: str, split: str, progress: bool = True, gym: str = "function"):
+def evaluate(cfg, checkpoint: str | None, split: str, progress: bool = True, gym: str = "function",
+             policy: str | None = None):
+    """Greedy episodes of a checkpoint, or of a scripted ``policy`` (bao.agent.scripted), on one split."""
     torch.set_num_threads(cfg.eval.threads)
     g = GYMS.get(gym)
     if split not in g.eval_splits(cfg) and split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
     tasks = g.tasks(cfg, split)
+    if policy is not None:
+        from bao.agent.scripted import SCRIPTED, play
+
+        return play(g.env_factory(cfg, split), tasks, SCRIPTED.get(policy)(cfg, gym))
     tok = load_tokenizer(checkpoint)
     model = load_policy(checkpoint)
     settings = GenSettings(temperature=0.0, max_new_tokens=cfg.eval.max_new_tokens,
@@ -44,7 +50,9 @@ def evaluate(cfg, checkpoint: str, split: str, progress: bool = True, gym: str =
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", required=True, help="pipeline config YAML")
-    p.add_argument("--checkpoint", required=True, help="policy checkpoint directory")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--checkpoint", help="policy checkpoint directory")
+    who.add_argument("--policy", help="a scripted policy instead of a model (bao.agent.scripted: guess_spam)")
     p.add_argument("--gym", default="function", help="a gym of the config's `gyms:` (function, telepathy)")
     p.add_argument("--split", required=True, choices=SPLITS)
     p.add_argument("--method", required=True, help="label written into the results (e.g. sft, bao)")
@@ -55,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(a.out_dir)
     t0 = time.time()
     try:
-        episodes = evaluate(cfg, a.checkpoint, a.split, gym=a.gym)
+        episodes = evaluate(cfg, a.checkpoint, a.split, gym=a.gym, policy=a.policy)
     except FileNotFoundError as e:
         if a.split != "faithful":
             raise
@@ -69,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     write_jsonl(out / "episodes.jsonl", [e.to_dict() for e in episodes])
     write_json(out / "metrics.json", {
         "gym": a.gym, "method": a.method, "split": a.split, "seed": a.seed, **metrics,
-        "provenance": provenance(cfg, seed=a.seed, wall_time_s=time.time() - t0, checkpoint=str(a.checkpoint)),
+        "provenance": provenance(cfg, seed=a.seed, wall_time_s=time.time() - t0, checkpoint=str(a.checkpoint or f"scripted:{a.policy}")),
     })
     print(f"eval[{a.gym}/{a.split}] {a.method} seed {a.seed}: score {metrics['score']:.3f} "
           f"pass@U-1 {metrics['pass_at_u/1']:.3f} UR {metrics['user_rate']:.3f} ({len(episodes)} episodes)")
