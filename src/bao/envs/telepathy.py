@@ -215,3 +215,24 @@ class TelepathyGym(TextEnv):
         question = text[8:].strip() if text[:1] == "[" and text[7:8] == "]" else text
         self.questions.append(question)
         return self.user.reply(self.task, question), 0.0, "action", False
+
+
+def load_original_entities(userrl_dir, split: str) -> list[EntityTask]:
+    """The faithful Telepathy tasks: the UserRL parquet split (360 train / 41 test) with its original prompts;
+    the hidden entity is the row's ``reward_model`` (``title`` and the ``ground_truth`` description the LLM
+    user reads). Raises FileNotFoundError naming the missing file."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(userrl_dir) / "parquet" / "telepathy_multiturn" / f"{split}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"UserRL Telepathy split not found: {path} (set data.userrl_dir)")
+    out = []
+    for i, row in enumerate(pd.read_parquet(path).itertuples()):
+        rm = row.reward_model
+        messages = tuple({"role": str(m["role"]), "content": str(m["content"])} for m in row.prompt)
+        out.append(EntityTask(task_id=f"tele-orig-{split}-{i:03d}", target=str(rm["title"]),
+                              category=str(rm["category"]), messages=messages, split=split,
+                              description=str(rm["ground_truth"]), meta={"source": "userrl"}))
+    return out

@@ -1,0 +1,111 @@
+"""LLM users and judges for the faithful gyms, over any chat backend with ``complete(messages) -> str``
+(:class:`bao.users.endpoint.ChatEndpoint` for an OpenAI-compatible server, :class:`HFChat` for a local HF
+model directory).
+
+The prompts play the roles of the original UserRL prompts (``userrl_repo.md`` §1.6): the wording is ours.
+
+* **Questions** (``reply``): the user knows the hidden entity's description and answers one question with Yes,
+  No or Maybe (Maybe only when the question cannot be decided). Stateless, as in the original: no history.
+* **Guesses** (``judge``): the judge sees the description and the guess and returns JSON
+  ``{"thought": ..., "judgment": "Yes"|"No", "feedback": ...}``; correct only for the same entity or a clear
+  synonym, no partial credit.
+
+A reply that cannot be read is never a crash: a question gets "Maybe", a guess is judged wrong with a
+neutral feedback, and ``unreadable`` counts how often that happened (reported in provenance).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bao.envs.telepathy import EntityTask, Judgement
+
+TELEPATHY_QUESTION_SYSTEM = (
+    "You are playing a guessing game as the person who has an entity in mind. Answer the player's question "
+    "about the entity truthfully with exactly one word: Yes, No or Maybe. Use Maybe only when the question "
+    "cannot be answered from what is known about the entity or does not apply to it."
+)
+TELEPATHY_QUESTION_USER = "The entity: {entity}\n\nThe player's question: {question}\n\nYour answer (Yes, No or Maybe):"
+
+TELEPATHY_JUDGE_SYSTEM = (
+    "You judge a guessing game. Decide whether the player's guess names the hidden entity: the same entity or "
+    "a clear synonym counts, a related or more general entity does not. Reply with JSON only: "
+    '{"thought": "<one sentence>", "judgment": "Yes" or "No", "feedback": "<one short sentence to the player, '
+    'without revealing the entity>"}'
+)
+TELEPATHY_JUDGE_USER = "The hidden entity: {entity}\n\nThe player's guess: {guess}"
+
+_ANSWER = re.compile(r"\b(yes|no|maybe)\b", re.IGNORECASE)
+
+
+def _first_json_object(text: str) -> dict | None:
+    start = text.find("{")
+    while start != -1:
+        depth = 0
+        for i in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                try:
+                    obj = json.loads(text[start:i + 1])
+                    return obj if isinstance(obj, dict) else None
+                except ValueError:
+                    break
+        start = text.find("{", start + 1)
+    return None
+
+
+class LLMTelepathyUser:
+    """The faithful Telepathy-Gym's user and judge, backed by a chat model."""
+
+    name = "telepathy-llm-v0"
+
+    def __init__(self, chat):
+        self.chat = chat
+        self.unreadable = 0
+
+    def reply(self, task: EntityTask, question: str) -> str:
+        text = self.chat.complete([
+            {"role": "system", "content": TELEPATHY_QUESTION_SYSTEM},
+            {"role": "user", "content": TELEPATHY_QUESTION_USER.format(entity=task.description, question=question)},
+        ])
+        m = _ANSWER.search(text or "")
+        if not m:
+            self.unreadable += 1
+            return "Maybe"
+        return m.group(1).capitalize()
+
+    def judge(self, task: EntityTask, guess: str) -> Judgement:
+        text = self.chat.complete([
+            {"role": "system", "content": TELEPATHY_JUDGE_SYSTEM},
+            {"role": "user", "content": TELEPATHY_JUDGE_USER.format(entity=task.description, guess=guess)},
+        ])
+        obj = _first_json_object(text or "")
+        verdict = str(obj.get("judgment", "")).strip().lower() if obj else ""
+        if verdict not in ("yes", "no"):
+            self.unreadable += 1
+            return Judgement(0.0, "Your guess could not be confirmed. Keep asking or guess again.")
+        feedback = str(obj.get("feedback") or ("Correct!" if verdict == "yes" else "That is not it."))
+        return Judgement(1.0 if verdict == "yes" else 0.0, feedback)
+
+
+class HFChat:
+    """``complete(messages)`` with a local transformers chat model (the offline backend for the same prompts).
+
+    Greedy decoding (the endpoint default is temperature 0 too); the model directory's own chat template."""
+
+    def __init__(self, model_dir: str, max_new_tokens: int = 256):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.tok = AutoTokenizer.from_pretrained(model_dir)
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+        self.max_new_tokens = max_new_tokens
+
+    def complete(self, messages: list[dict], max_tokens: int | None = None) -> str:
+        import torch
+
+        enc = self.tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                           return_dict=True)
+        with torch.no_grad():
+            out = self.model.generate(**enc, max_new_tokens=max_tokens or self.max_new_tokens, do_sample=False)
+        return self.tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
