@@ -71,6 +71,8 @@ class TelepathyConfig:
     """share of entities held out for the test split (unseen entities, ours)."""
     n_train_tasks: int = 2000
     n_test_tasks: int = 100
+    faithful_eval: bool = False
+    """also evaluate on the original 41-entity test split (needs ``users.eval``: an LLM user)."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,33 @@ class RLConfig:
 
 
 @dataclass(frozen=True)
+class UserConfig:
+    """Who plays the user/judge of the faithful gyms (the embedded gyms always use their programmatic user)."""
+
+    kind: str = "none"
+    """``none`` (faithful LLM-user splits are skipped with the reason), ``endpoint`` (OpenAI-compatible
+    server) or ``hf`` (a local transformers model directory in ``model``)."""
+    base_url: str = ""
+    """e.g. http://127.0.0.1:8000/v1 (vLLM) or https://api.openai.com/v1."""
+    model: str = ""
+    """the served model name (endpoint) or a model directory (hf). Paper: Qwen3-8B trains, GPT-4o evaluates."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """name of the environment variable holding the key (the key itself never goes in a config or a log)."""
+    temperature: float = 0.0
+    max_tokens: int = 512
+    timeout_s: float = 30.0
+    retries: int = 3
+    cache_dir: str = "data/llm_cache"
+    """replies cached by request hash, so reruns and DVC reproductions cost nothing twice."""
+
+
+@dataclass(frozen=True)
+class UsersConfig:
+    train: UserConfig = field(default_factory=UserConfig)
+    eval: UserConfig = field(default_factory=UserConfig)
+
+
+@dataclass(frozen=True)
 class EvalConfig:
     max_new_tokens: int = 192
     max_episode_tokens: int = 1600
@@ -167,6 +196,7 @@ class EvalConfig:
     pass_k: int = 9
     threads: int = 1
     faithful_max_tasks: int = 78
+    """cap on the faithful split's tasks (Function: 78, Telepathy: 41 exist); a smaller cap for cheap endpoint runs."""
     scripted: list = field(default_factory=lambda: ["guess_spam"])
     """scripted reference policies evaluated beside the models (bao.agent.scripted; ours)."""
     on_long_prompt: str = "skip"
@@ -189,6 +219,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     function: FunctionConfig = field(default_factory=FunctionConfig)
     telepathy: TelepathyConfig = field(default_factory=TelepathyConfig)
+    users: UsersConfig = field(default_factory=UsersConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
@@ -299,6 +330,14 @@ def _validate(cfg: Config) -> None:
     if bad:
         raise ConfigError(f"eval.scripted: unknown (or clashing) scripted policy {bad[0]!r}; registered: "
                           f"{SCRIPTED.names()}")
+    for role in ("train", "eval"):
+        u = getattr(cfg.users, role)
+        if u.kind not in ("none", "endpoint", "hf"):
+            raise ConfigError(f"users.{role}.kind: expected none, endpoint or hf, got {u.kind!r}")
+        if u.kind == "endpoint" and not (u.base_url and u.model):
+            raise ConfigError(f"users.{role}: an endpoint user needs base_url and model")
+        if u.kind == "hf" and not u.model:
+            raise ConfigError(f"users.{role}.model: an hf user needs a model directory")
     if cfg.eval.on_long_prompt not in ("skip", "error"):
         raise ConfigError("eval.on_long_prompt: expected 'skip' or 'error'")
     if cfg.rl.failed_rule not in ("zero_reward", "below_threshold"):

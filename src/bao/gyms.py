@@ -5,7 +5,8 @@ an env factory, its horizon and T_pen, and its scripted teacher's episodes. Addi
 one config section, one env module and one teacher.
 
 Splits: ``train``; ``test`` (rules / entities never seen in training); ``test_seen`` (training rules or
-entities, fresh draws); ``faithful`` (the original UserRL test split; Function-Gym only for now).
+entities, fresh draws); ``faithful`` (the original UserRL test split: Function-Gym's rules are checked by code,
+Telepathy's guesses and questions need an LLM user, ``users.eval``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,28 @@ class Gym:
 
 
 GYMS: Registry[Gym] = Registry("gym")
+
+
+class SplitUnavailable(RuntimeError):
+    """A split that cannot run in this setup (e.g. a faithful LLM-user split with no user configured)."""
+
+
+def make_user_chat(user_cfg):
+    """The chat backend of a configured LLM user (``users.train`` / ``users.eval``)."""
+    if user_cfg.kind == "endpoint":
+        from bao.config import resolve_path
+        from bao.users.endpoint import ChatEndpoint, EndpointSettings
+
+        return ChatEndpoint(EndpointSettings(
+            base_url=user_cfg.base_url, model=user_cfg.model, api_key_env=user_cfg.api_key_env,
+            temperature=user_cfg.temperature, max_tokens=user_cfg.max_tokens, timeout_s=user_cfg.timeout_s,
+            retries=user_cfg.retries, cache_dir=str(resolve_path(user_cfg.cache_dir)) if user_cfg.cache_dir else ""))
+    if user_cfg.kind == "hf":
+        from bao.users.llm import HFChat
+
+        return HFChat(user_cfg.model, max_new_tokens=user_cfg.max_tokens)
+    raise SplitUnavailable("no LLM user configured (users.eval.kind: none); set users.eval to an endpoint or "
+                           "an hf model directory to run the faithful split")
 
 
 # -- Function-Gym -------------------------------------------------------------------------------------------
@@ -89,8 +112,13 @@ def _telepathy_tasks(cfg, split, n=None, seed=None):
         n = t.n_test_tasks if n is None else n
         tasks = make_entity_tasks(_kb(cfg), "train", n, base + 7919, TELEPATHY_SYSTEM_PROMPT, t.horizon)
         return [replace(x, task_id=x.task_id.replace("train", "seen"), split="test_seen") for x in tasks]
+    if split == "faithful":
+        from bao.config import resolve_path
+        from bao.envs.telepathy import load_original_entities
+
+        return load_original_entities(resolve_path(cfg.data.userrl_dir), "test")[: cfg.eval.faithful_max_tasks]
     if split not in ("train", "test"):
-        raise ValueError(f"telepathy has no {split!r} split yet (the faithful gym needs an LLM user)")
+        raise ValueError(f"unknown telepathy split {split!r}")
     if n is None:
         n = t.n_train_tasks if split == "train" else t.n_test_tasks
     return make_entity_tasks(_kb(cfg), split, n, base, TELEPATHY_SYSTEM_PROMPT, t.horizon)
@@ -99,6 +127,11 @@ def _telepathy_tasks(cfg, split, n=None, seed=None):
 def _telepathy_env(cfg, split):
     from bao.envs import make
 
+    if split == "faithful":
+        from bao.users.llm import LLMTelepathyUser
+
+        user = LLMTelepathyUser(make_user_chat(cfg.users.eval))
+        return lambda: make("telepathy-v0", max_steps=cfg.telepathy.horizon, user=user)
     kb = _kb(cfg)
     return lambda: make(cfg.telepathy.id, max_steps=cfg.telepathy.horizon, kb=kb)
 
@@ -117,5 +150,6 @@ def _telepathy_teacher(cfg, style, n, seed, progress=False):
 
 GYMS.register("telepathy", Gym(
     name="telepathy", section=lambda cfg: cfg.telepathy, tasks=_telepathy_tasks, env_factory=_telepathy_env,
-    teacher_episodes=_telepathy_teacher, eval_splits=lambda cfg: ["test", "test_seen"],
+    teacher_episodes=_telepathy_teacher,
+    eval_splits=lambda cfg: ["test", "test_seen"] + (["faithful"] if cfg.telepathy.faithful_eval else []),
 ))

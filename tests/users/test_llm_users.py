@@ -77,3 +77,53 @@ def test_original_entities_load(userrl_dir):
     assert [m["role"] for m in t.messages] == ["system", "user"]
     with pytest.raises(FileNotFoundError, match="telepathy_multiturn"):
         load_original_entities(Path("/nonexistent"), "test")
+
+
+def _cfg_with_eval_user(tmp_path, userrl_dir, **user):
+    import yaml
+
+    from bao.config import config_from_dict
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[2] / "config/config.yaml").read_text())
+    raw["data"]["userrl_dir"] = str(userrl_dir)
+    raw["telepathy"]["faithful_eval"] = True
+    raw["users"]["eval"].update(user)
+    raw["eval"]["faithful_max_tasks"] = 3
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return config_from_dict(raw), path
+
+
+def test_faithful_split_without_a_user_is_skipped_with_the_reason(tmp_path, userrl_dir):
+    from bao.eval.run import main
+    from bao.io import read_json
+
+    _, path = _cfg_with_eval_user(tmp_path, userrl_dir)
+    main(["--config", str(path), "--gym", "telepathy", "--policy", "guess_spam", "--split", "faithful",
+          "--method", "guess_spam", "--seed", "0", "--out-dir", str(tmp_path / "out")])
+    m = read_json(tmp_path / "out/metrics.json")
+    assert "no LLM user configured" in m["skipped"] and m["gym"] == "telepathy"
+
+
+def test_faithful_split_over_an_endpoint_user(tmp_path, userrl_dir, serve):
+    from bao.eval.run import main
+    from bao.io import read_json
+
+    no = json.dumps({"judgment": "No", "feedback": "No."})
+    srv = serve([("ok", no)] * 200)
+    _, path = _cfg_with_eval_user(tmp_path, userrl_dir, kind="endpoint", base_url=srv.url, model="judge",
+                                  cache_dir=str(tmp_path / "cache"))
+    main(["--config", str(path), "--gym", "telepathy", "--policy", "guess_spam", "--split", "faithful",
+          "--method", "guess_spam", "--seed", "0", "--out-dir", str(tmp_path / "out")])
+    m = read_json(tmp_path / "out/metrics.json")
+    assert m["n_episodes"] == 3 and m["score"] == 0.0 and m["user_rate"] == 1.0
+    assert len(srv.requests) == 3 * 12 and "Kiwi - " in srv.requests[0][1]["messages"][1]["content"]
+
+
+def test_endpoint_user_without_url_is_a_config_error():
+    from bao.config import ConfigError, config_from_dict
+
+    with pytest.raises(ConfigError, match="users.eval: an endpoint user needs base_url and model"):
+        config_from_dict({"users": {"eval": {"kind": "endpoint"}}})
+    with pytest.raises(ConfigError, match="users.train.kind"):
+        config_from_dict({"users": {"train": {"kind": "gpt"}}})

@@ -20,7 +20,7 @@ from bao.io import write_json, write_jsonl
 from bao.policy.model import load_policy, load_tokenizer
 from bao.policy.rollout import GenSettings, rollout
 from bao.provenance import provenance
-from bao.gyms import GYMS
+from bao.gyms import GYMS, SplitUnavailable
 
 SPLITS = ("test", "test_seen", "faithful")
 
@@ -64,10 +64,11 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.time()
     try:
         episodes = evaluate(cfg, a.checkpoint, a.split, gym=a.gym, policy=a.policy)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, SplitUnavailable) as e:
         if a.split != "faithful":
             raise
-        # Honest placeholder: the faithful split cannot run without the UserRL data; say why, score nothing.
+        # Honest placeholder: the faithful split cannot run without the UserRL data or an LLM user; say why,
+        # score nothing.
         write_jsonl(out / "episodes.jsonl", [])
         write_json(out / "metrics.json", {"skipped": str(e), "gym": a.gym, "method": a.method, "split": a.split,
                                           "provenance": provenance(cfg, seed=a.seed)})
