@@ -44,7 +44,7 @@ class FunctionConfig:
     """procedural difficulty: distinct variables among a..d per rule (ours)."""
     ops: list = field(default_factory=lambda: ["+", "-", "*"])
     value_min: int = 1
-    value_max: int = 6
+    value_max: int = 4
     """test-case values are drawn from [value_min, value_max] (original: 1..10)."""
     test_fraction: float = 0.2
     """share of procedural rules held out for the test split (unseen rules, ours)."""
@@ -111,7 +111,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class SFTConfig:
-    steps: int = 400
+    steps: int = 700
     batch_size: int = 16
     lr: float = 1.5e-3
     warmup_steps: int = 20
