@@ -76,6 +76,29 @@ class TelepathyConfig:
 
 
 @dataclass(frozen=True)
+class TurtleConfig:
+    id: str = "turtle-proc-v0"
+    """``turtle-proc-v0`` = procedural fact puzzles with a programmatic user and rubric judge (ours)."""
+    horizon: int = 15
+    """max turns (paper: BAO uses 15 for Turtle-Gym)."""
+    t_pen: int = 15
+    """over-thinking threshold (ours: the gym's horizon)."""
+    slots: list = field(default_factory=lambda: ["who", "means", "place", "motive", "clue"])
+    """fact slots a puzzle can turn on (from who, means, place, motive, clue)."""
+    values_per_class: int = 3
+    """difficulty: values per class (two classes per slot)."""
+    n_criteria: int = 3
+    """difficulty: slots that matter per puzzle (weighted rubric criteria)."""
+    answer_word_cap: int = 30
+    """the judge reads only the first N words of a story (so a "list everything" story cannot win)."""
+    success_threshold: float = 1.0
+    """score that ends the episode as a success (UserRL: 1.0 in training and eval)."""
+    test_fraction: float = 0.2
+    n_train_tasks: int = 2000
+    n_test_tasks: int = 100
+
+
+@dataclass(frozen=True)
 class TeacherConfig:
     n_episodes: int = 4000
     """SFT episodes per teacher style (the same for enhanced and plain, so both get the same updates)."""
@@ -215,10 +238,12 @@ class Config:
     data_dir: str = "data"
     """where the tokenizer and the teacher datasets go."""
     gyms: list = field(default_factory=lambda: ["function"])
-    """which gyms the pipeline trains and evaluates (``function``, ``telepathy``), each with its own section."""
+    """which gyms the pipeline trains and evaluates (``function``, ``telepathy``, ``turtle``), each with its own
+    section."""
     data: DataConfig = field(default_factory=DataConfig)
     function: FunctionConfig = field(default_factory=FunctionConfig)
     telepathy: TelepathyConfig = field(default_factory=TelepathyConfig)
+    turtle: TurtleConfig = field(default_factory=TurtleConfig)
     users: UsersConfig = field(default_factory=UsersConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -322,6 +347,13 @@ def _validate(cfg: Config) -> None:
         KBSpec(tuple(cfg.telepathy.attributes), cfg.telepathy.values_per_attribute)
     except ValueError as e:
         raise ConfigError(f"telepathy.attributes/values_per_attribute: {e}") from None
+    try:
+        from bao.envs.turtle import PuzzleSpec
+
+        t = cfg.turtle
+        PuzzleSpec(tuple(t.slots), t.values_per_class, t.n_criteria, t.answer_word_cap, t.test_fraction)
+    except ValueError as e:
+        raise ConfigError(f"turtle.slots/values_per_class/n_criteria: {e}") from None
     if not cfg.seeds:
         raise ConfigError("seeds: need at least one seed")
     from bao.agent.scripted import SCRIPTED

@@ -153,3 +153,53 @@ GYMS.register("telepathy", Gym(
     teacher_episodes=_telepathy_teacher,
     eval_splits=lambda cfg: ["test", "test_seen"] + (["faithful"] if cfg.telepathy.faithful_eval else []),
 ))
+
+
+# -- Turtle-Gym ---------------------------------------------------------------------------------------------
+def _puzzles(cfg):
+    from bao.envs.turtle import PuzzleSpec
+
+    t = cfg.turtle
+    return PuzzleSpec(tuple(t.slots), t.values_per_class, t.n_criteria, t.answer_word_cap, t.test_fraction)
+
+
+def _turtle_tasks(cfg, split, n=None, seed=None):
+    from dataclasses import replace
+
+    from bao.envs.turtle import make_puzzle_tasks
+
+    t, base = cfg.turtle, cfg.seed if seed is None else seed
+    if split == "test_seen":
+        n = t.n_test_tasks if n is None else n
+        tasks = make_puzzle_tasks(_puzzles(cfg), "train", n, base + 7919, t.horizon)
+        return [replace(x, task_id=x.task_id.replace("train", "seen"), split="test_seen") for x in tasks]
+    if split not in ("train", "test"):
+        raise ValueError(f"unknown turtle split {split!r} (the faithful Turtle split is not built yet)")
+    if n is None:
+        n = t.n_train_tasks if split == "train" else t.n_test_tasks
+    return make_puzzle_tasks(_puzzles(cfg), split, n, base, t.horizon)
+
+
+def _turtle_env(cfg, split):
+    from bao.envs import make
+
+    spec, t = _puzzles(cfg), cfg.turtle
+    return lambda: make(t.id, max_steps=t.horizon, spec=spec, success_threshold=t.success_threshold)
+
+
+def _turtle_teacher(cfg, style, n, seed, progress=False):
+    from bao.teacher.turtle_teacher import TurtleTeacher
+
+    teacher = TurtleTeacher(_puzzles(cfg), style, cfg.teacher.early_commit_prob, cfg.turtle.horizon)
+    tasks = _turtle_tasks(cfg, "train", n=n, seed=seed)
+    if progress:
+        from tqdm import tqdm
+
+        tasks = tqdm(tasks, desc=f"teacher[turtle/{style}]", unit="ep", dynamic_ncols=True)
+    return [teacher.play(t, seed) for t in tasks]
+
+
+GYMS.register("turtle", Gym(
+    name="turtle", section=lambda cfg: cfg.turtle, tasks=_turtle_tasks, env_factory=_turtle_env,
+    teacher_episodes=_turtle_teacher, eval_splits=lambda cfg: ["test", "test_seen"],
+))

@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 
 from bao.envs import ENVS, Task, make
 from bao.envs.telepathy import TELEPATHY_SYSTEM_PROMPT, KBSpec, KBUser, make_entity_tasks
+from bao.envs.turtle import FactUser, PuzzleSpec, make_puzzle_tasks, story_text
 
 _FUNCTION_TASK = Task(task_id="t-1", rule="c * (a * b) * d", test_case=(3, 5, 5, 3), expected=225.0,
                       messages=({"role": "system", "content": "sys"}, {"role": "user", "content": "go"}),
                       split="test")
 _ENTITY_TASK = make_entity_tasks(KBSpec(), "test", 1, 0, TELEPATHY_SYSTEM_PROMPT, 12)[0]
+_PUZZLE = make_puzzle_tasks(PuzzleSpec(), "test", 1, 0, 15)[0]
 
 # env id -> (sample task, make() kwargs, a winning action)
 SAMPLES = {
@@ -26,6 +28,8 @@ SAMPLES = {
     "function-proc-v0": (_FUNCTION_TASK, {}, "[answer] 225"),
     "telepathy-v0": (_ENTITY_TASK, {"user": KBUser(KBSpec())}, f"[answer] {_ENTITY_TASK.target}"),
     "telepathy-proc-v0": (_ENTITY_TASK, {}, f"[answer] {_ENTITY_TASK.target}"),
+    "turtle-v0": (_PUZZLE, {"user": FactUser(PuzzleSpec())}, f"[answer] {story_text(_PUZZLE.facts)}"),
+    "turtle-proc-v0": (_PUZZLE, {}, f"[answer] {story_text(_PUZZLE.facts)}"),
 }
 IDS = ENVS.names()
 

@@ -9,6 +9,10 @@ to verify its answers" drifts toward.
   common first. The grammar is the procedural one of the config (for the faithful split too: a guesser that
   knows our grammar, not the original 538 rules).
 * Telepathy-Gym: the knowledge base's entities in the order the values are listed in the first message.
+* Turtle-Gym: a story naming one value of every slot; the judge's feedback lists the covered facts (as the
+  original's does), so the spammer keeps those and moves every other slot to its next value.
+
+A policy is a generator of ``(choice, content)`` that receives each feedback through ``send``.
 
 Episodes are recorded exactly like model rollouts (``Turn``/``Episode``; ``n_tokens`` = 0), so every metric and
 table treats them the same way.
@@ -57,6 +61,24 @@ def guess_spam(cfg, gym: str) -> Callable[[object], Iterator[tuple[str, str]]]:
             for combo in product(*kb.values().values()):
                 yield "answer", " ".join(combo)
         return actions
+    if gym == "turtle":
+        import re
+
+        from bao.envs.turtle import PHRASES
+        from bao.gyms import _puzzles
+
+        spec = _puzzles(cfg)
+
+        def actions(task):
+            pos = {s: 0 for s in spec.slots}
+            while True:
+                story = {s: spec.values(s)[pos[s] % len(spec.values(s))] for s in spec.slots}
+                feedback = yield "answer", ", ".join(PHRASES[s].format(v) for s, v in story.items())
+                covered = dict(re.findall(r"the (\w+) is (\w+): Covered", feedback or ""))
+                for s in spec.slots:
+                    if covered.get(s) != story[s]:
+                        pos[s] += 1
+        return actions
     raise ValueError(f"guess_spam has no script for gym {gym!r}")
 
 
@@ -66,14 +88,16 @@ def play(make_env: Callable[[], object], tasks, policy: Callable) -> list[Episod
     for task in tasks:
         env = make_env()
         env.reset(options={"task": task})
-        turns, end = [], "horizon"
-        for choice, content in policy(task):
+        turns, end, script, obs = [], "finish", policy(task), None
+        while True:
+            try:
+                choice, content = script.send(obs) if turns else next(script)
+            except StopIteration:
+                break
             obs, reward, term, trunc, info = env.step(format_action(choice, content))
             turns.append(Turn(choice, content, True, float(reward), obs, bool(info.get("user_involved")), "", 0))
             if term or trunc:
                 end = "success" if info.get("success") else ("finish" if term else "horizon")
                 break
-        else:
-            end = "finish"
         episodes.append(Episode(task_id=task.task_id, turns=turns, end_reason=end))
     return episodes
