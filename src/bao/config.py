@@ -96,6 +96,8 @@ class TurtleConfig:
     test_fraction: float = 0.2
     n_train_tasks: int = 2000
     n_test_tasks: int = 100
+    faithful_eval: bool = False
+    """also evaluate on the original 48-story test split (needs ``users.eval``: an LLM judge)."""
 
 
 @dataclass(frozen=True)

@@ -173,8 +173,13 @@ def _turtle_tasks(cfg, split, n=None, seed=None):
         n = t.n_test_tasks if n is None else n
         tasks = make_puzzle_tasks(_puzzles(cfg), "train", n, base + 7919, t.horizon)
         return [replace(x, task_id=x.task_id.replace("train", "seen"), split="test_seen") for x in tasks]
+    if split == "faithful":
+        from bao.config import resolve_path
+        from bao.envs.turtle import load_original_stories
+
+        return load_original_stories(resolve_path(cfg.data.userrl_dir), "test")[: cfg.eval.faithful_max_tasks]
     if split not in ("train", "test"):
-        raise ValueError(f"unknown turtle split {split!r} (the faithful Turtle split is not built yet)")
+        raise ValueError(f"unknown turtle split {split!r}")
     if n is None:
         n = t.n_train_tasks if split == "train" else t.n_test_tasks
     return make_puzzle_tasks(_puzzles(cfg), split, n, base, t.horizon)
@@ -184,6 +189,11 @@ def _turtle_env(cfg, split):
     from bao.envs import make
 
     spec, t = _puzzles(cfg), cfg.turtle
+    if split == "faithful":
+        from bao.users.llm import LLMTurtleUser
+
+        user = LLMTurtleUser(make_user_chat(cfg.users.eval))
+        return lambda: make("turtle-v0", max_steps=t.horizon, user=user, success_threshold=t.success_threshold)
     return lambda: make(t.id, max_steps=t.horizon, spec=spec, success_threshold=t.success_threshold)
 
 
@@ -201,5 +211,6 @@ def _turtle_teacher(cfg, style, n, seed, progress=False):
 
 GYMS.register("turtle", Gym(
     name="turtle", section=lambda cfg: cfg.turtle, tasks=_turtle_tasks, env_factory=_turtle_env,
-    teacher_episodes=_turtle_teacher, eval_splits=lambda cfg: ["test", "test_seen"],
+    teacher_episodes=_turtle_teacher,
+    eval_splits=lambda cfg: ["test", "test_seen"] + (["faithful"] if cfg.turtle.faithful_eval else []),
 ))

@@ -127,3 +127,47 @@ def test_endpoint_user_without_url_is_a_config_error():
         config_from_dict({"users": {"eval": {"kind": "endpoint"}}})
     with pytest.raises(ConfigError, match="users.train.kind"):
         config_from_dict({"users": {"train": {"kind": "gpt"}}})
+
+
+# -- Turtle ------------------------------------------------------------------------------------------------
+from bao.envs.turtle import PuzzleTask, load_original_stories  # noqa: E402
+from bao.users.llm import LLMTurtleUser  # noqa: E402
+
+NAILS = PuzzleTask("t", "The Broken Nails", "Author:", (), "test", bottom="A woman was strangled ...",
+                   criteria=(("The husband strangled her.", 0.6), ("She clawed at the rope.", 0.4)))
+
+
+@pytest.mark.parametrize("raw, scores, total", [
+    ('{"scores": [1, 0.5], "feedback": "ok"}', (1.0, 0.5), 0.8),
+    ('Here: {"scores": [0.9, 0.2]}', (1.0, 0.0), 0.6),     # snapped to {0, 0.5, 1}
+    ('{"scores": [1]}', (), 0.0),                            # wrong count: unreadable
+    ("garbage", (), 0.0),
+])
+def test_turtle_judge_weights_the_rubric_and_survives_garbage(raw, scores, total):
+    user = LLMTurtleUser(Scripted([raw]))
+    v = user.judge(NAILS, "her husband did it")
+    assert v.criteria == scores and v.score == pytest.approx(total)
+    sent = user.chat.seen[0][1]["content"]
+    assert "1. The husband strangled her." in sent and "0.6" not in sent  # criteria without weights
+    if scores == (1.0, 0.5):
+        assert "The husband strangled her.: Covered" in v.feedback and "hidden twists" in v.feedback
+    assert user.unreadable == (0 if scores else 1)
+
+
+def test_faithful_turtle_gym_with_an_llm_judge():
+    user = LLMTurtleUser(Scripted(["No", '{"scores": [1, 0]}', '{"scores": [1, 1]}']))
+    env = make("turtle-v0", user=user)
+    env.reset(options={"task": NAILS})
+    assert env.step("[action] Was it suicide?")[0] == "No"
+    assert env.step("[answer] her husband")[1] == pytest.approx(0.6)
+    _, r, term, _, info = env.step("[answer] her husband, and she clawed at the rope")
+    assert r == pytest.approx(0.4) and term and info["success"]
+
+
+def test_original_stories_load(userrl_dir):
+    test, train = load_original_stories(userrl_dir, "test"), load_original_stories(userrl_dir, "train")
+    assert (len(train), len(test)) == (423, 48)
+    t = test[0]
+    assert t.title == "The Broken Nails" and t.bottom.startswith("A woman was frequently abused")
+    assert 1 <= len(t.criteria) <= 5 and sum(w for _, w in t.criteria) == pytest.approx(1.0)
+    assert all(sum(w for _, w in x.criteria) == pytest.approx(1.0) for x in train + test)

@@ -247,3 +247,33 @@ class TurtleGym(TextEnv):
             return verdict.feedback, round(reward, 6), "answer", self.success
         question = text[8:].strip() if text[:1] == "[" and text[7:8] == "]" else text
         return self.user.reply(self.task, question), 0.0, "action", False
+
+
+def load_original_stories(userrl_dir, split: str) -> list[PuzzleTask]:
+    """The faithful Turtle tasks: the UserRL parquet split (423 train / 48 test) with its original prompts; the
+    story's bottom and weighted criteria come from ``TurtleGym/all_stories_refined.json`` (matched by title).
+    Raises FileNotFoundError naming the missing file."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(userrl_dir)
+    path, stories_path = root / "parquet" / "turtle_multiturn" / f"{split}.parquet", \
+        root / "TurtleGym" / "all_stories_refined.json"
+    for p in (path, stories_path):
+        if not p.exists():
+            raise FileNotFoundError(f"UserRL Turtle data not found: {p} (set data.userrl_dir)")
+    by_title = {s["new_title"]: s for s in json.loads(stories_path.read_text()).values()}
+    out = []
+    for i, row in enumerate(pd.read_parquet(path).itertuples()):
+        rm = row.reward_model
+        story = by_title.get(str(rm["title"]))
+        if story is None:
+            raise ValueError(f"Turtle story {rm['title']!r} of {path} is not in {stories_path}")
+        messages = tuple({"role": str(m["role"]), "content": str(m["content"])} for m in row.prompt)
+        criteria = tuple((str(c["statement"]), float(c["score"])) for c in story["evaluation"])
+        out.append(PuzzleTask(task_id=f"turtle-orig-{split}-{i:03d}", title=str(rm["title"]),
+                              surface=str(rm["surface"]), messages=messages, split=split,
+                              bottom=str(rm["bottom"]), criteria=criteria, meta={"source": "userrl"}))
+    return out

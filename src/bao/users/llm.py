@@ -1,4 +1,4 @@
-"""LLM users and judges for the faithful gyms, over any chat backend with ``complete(messages) -> str``
+"""LLM users and judges for the faithful gyms (Telepathy, Turtle), over any chat backend with ``complete(messages) -> str``
 (:class:`bao.users.endpoint.ChatEndpoint` for an OpenAI-compatible server, :class:`HFChat` for a local HF
 model directory).
 
@@ -9,6 +9,10 @@ The prompts play the roles of the original UserRL prompts (``userrl_repo.md`` §
 * **Guesses** (``judge``): the judge sees the description and the guess and returns JSON
   ``{"thought": ..., "judgment": "Yes"|"No", "feedback": ...}``; correct only for the same entity or a clear
   synonym, no partial credit.
+* **Turtle** (``userrl_repo.md`` §1.7): questions are answered from the surface and the bottom (stateless);
+  a story is scored per criterion in {0, 0.5, 1} from the criteria *without their weights*, as JSON
+  ``{"scores": [...], "feedback": ...}``; the gym weights the scores, and the feedback names the criteria
+  scored 1 (as the original's does). A reply with the wrong number of scores counts as unreadable.
 
 A reply that cannot be read is never a crash: a question gets "Maybe", a guess is judged wrong with a
 neutral feedback, and ``unreadable`` counts how often that happened (reported in provenance).
@@ -20,6 +24,7 @@ import json
 import re
 
 from bao.envs.telepathy import EntityTask, Judgement
+from bao.envs.turtle import PuzzleTask
 
 TELEPATHY_QUESTION_SYSTEM = (
     "You are playing a guessing game as the person who has an entity in mind. Answer the player's question "
@@ -87,6 +92,70 @@ class LLMTelepathyUser:
             return Judgement(0.0, "Your guess could not be confirmed. Keep asking or guess again.")
         feedback = str(obj.get("feedback") or ("Correct!" if verdict == "yes" else "That is not it."))
         return Judgement(1.0 if verdict == "yes" else 0.0, feedback)
+
+
+TURTLE_QUESTION_SYSTEM = (
+    "You host a lateral-thinking puzzle. You know the puzzle's surface and its hidden true story. Answer the "
+    "player's question with exactly one word: Yes, No or Maybe. Use Maybe only when the question is irrelevant "
+    "to the true story or cannot be decided from it."
+)
+TURTLE_QUESTION_USER = "Surface: {surface}\n\nTrue story: {bottom}\n\nThe player's question: {question}\n\nYour answer:"
+TURTLE_JUDGE_SYSTEM = (
+    "You grade a player's explanation of a lateral-thinking puzzle against numbered criteria. For each criterion "
+    "give 1 if the explanation clearly covers it, 0.5 if it covers it partly, 0 otherwise; long or vague "
+    "explanations that hedge between alternatives earn nothing for the hedged points. Reply with JSON only: "
+    '{"scores": [<one number per criterion, in order>], "feedback": "<one short sentence>"}'
+)
+TURTLE_JUDGE_USER = "Surface: {surface}\n\nTrue story: {bottom}\n\nCriteria:\n{criteria}\n\nThe player's explanation: {story}"
+
+
+class LLMTurtleUser:
+    """The faithful Turtle-Gym's user and rubric judge, backed by a chat model."""
+
+    name = "turtle-llm-v0"
+
+    def __init__(self, chat):
+        self.chat = chat
+        self.unreadable = 0
+
+    def reply(self, task: PuzzleTask, question: str) -> str:
+        text = self.chat.complete([
+            {"role": "system", "content": TURTLE_QUESTION_SYSTEM},
+            {"role": "user", "content": TURTLE_QUESTION_USER.format(surface=task.surface, bottom=task.bottom,
+                                                                    question=question)},
+        ])
+        m = _ANSWER.search(text or "")
+        if not m:
+            self.unreadable += 1
+            return "Maybe"
+        return m.group(1).capitalize()
+
+    def judge(self, task: PuzzleTask, story: str) -> Judgement:
+        listing = "\n".join(f"{i + 1}. {s}" for i, (s, _) in enumerate(task.criteria))
+        text = self.chat.complete([
+            {"role": "system", "content": TURTLE_JUDGE_SYSTEM},
+            {"role": "user", "content": TURTLE_JUDGE_USER.format(surface=task.surface, bottom=task.bottom,
+                                                                 criteria=listing, story=story)},
+        ])
+        obj = _first_json_object(text or "")
+        raw = obj.get("scores") if obj else None
+        try:
+            scores = tuple(min((0.0, 0.5, 1.0), key=lambda v: abs(v - float(x))) for x in raw)
+        except (TypeError, ValueError):
+            scores = ()
+        if len(scores) != len(task.criteria):
+            self.unreadable += 1
+            return Judgement(0.0, "Your explanation could not be graded. Try again.", ())
+        total = round(sum(w * x for (_, w), x in zip(task.criteria, scores)), 6)
+        covered = [s for (s, _), x in zip(task.criteria, scores) if x == 1.0]
+        if not covered:
+            feedback = "Your answer does not effectively cover any evaluation points."
+        else:
+            feedback = ("Here's the evaluation points that your story effectively covers:\n"
+                        + "\n".join(f"{s}: Covered" for s in covered))
+            if total < 1.0:
+                feedback += "\nThere might be more hidden twists in the story."
+        return Judgement(total, feedback, scores)
 
 
 class HFChat:
