@@ -247,6 +247,9 @@ class Config:
     telepathy: TelepathyConfig = field(default_factory=TelepathyConfig)
     turtle: TurtleConfig = field(default_factory=TurtleConfig)
     users: UsersConfig = field(default_factory=UsersConfig)
+    agents: dict = field(default_factory=dict)
+    """chat models evaluated as the agent (name -> an endpoint or hf setting like ``users.eval``); empty by
+    default. Each name becomes an eval method beside sft/bao/... (the paper's GPT-4o row)."""
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
@@ -318,6 +321,10 @@ def _build(cls, raw: dict, prefix: str = ""):
             if not isinstance(raw[name], dict) or not raw[name]:
                 raise ConfigError(f"{key}: expected a non-empty mapping of method name -> recipe")
             kwargs[name] = {m: _check_value(v, MethodConfig, f"{key}.{m}") for m, v in raw[name].items()}
+        elif cls is Config and name == "agents":
+            if not isinstance(raw[name] or {}, dict):
+                raise ConfigError(f"{key}: expected a mapping of agent name -> endpoint settings")
+            kwargs[name] = {m: _check_value(v, UserConfig, f"{key}.{m}") for m, v in (raw[name] or {}).items()}
         else:
             kwargs[name] = _check_value(raw[name], hints[name], key)
     return cls(**kwargs)
@@ -364,14 +371,21 @@ def _validate(cfg: Config) -> None:
     if bad:
         raise ConfigError(f"eval.scripted: unknown (or clashing) scripted policy {bad[0]!r}; registered: "
                           f"{SCRIPTED.names()}")
+    for name, a in cfg.agents.items():
+        if a.kind not in ("endpoint", "hf"):
+            raise ConfigError(f"agents.{name}.kind: expected endpoint or hf, got {a.kind!r}")
+        if name in cfg.methods or name == "sft" or name in cfg.eval.scripted:
+            raise ConfigError(f"agents.{name}: the name clashes with a method or scripted policy")
     for role in ("train", "eval"):
         u = getattr(cfg.users, role)
         if u.kind not in ("none", "endpoint", "hf"):
             raise ConfigError(f"users.{role}.kind: expected none, endpoint or hf, got {u.kind!r}")
+    for where, u in [(f"users.{r}", getattr(cfg.users, r)) for r in ("train", "eval")] + \
+            [(f"agents.{n}", a) for n, a in cfg.agents.items()]:
         if u.kind == "endpoint" and not (u.base_url and u.model):
-            raise ConfigError(f"users.{role}: an endpoint user needs base_url and model")
+            raise ConfigError(f"{where}: an endpoint needs base_url and model")
         if u.kind == "hf" and not u.model:
-            raise ConfigError(f"users.{role}.model: an hf user needs a model directory")
+            raise ConfigError(f"{where}.model: an hf backend needs a model directory")
     if cfg.eval.on_long_prompt not in ("skip", "error"):
         raise ConfigError("eval.on_long_prompt: expected 'skip' or 'error'")
     if cfg.rl.failed_rule not in ("zero_reward", "below_threshold"):

@@ -44,8 +44,8 @@ class SplitUnavailable(RuntimeError):
     """A split that cannot run in this setup (e.g. a faithful LLM-user split with no user configured)."""
 
 
-def make_user_chat(user_cfg):
-    """The chat backend of a configured LLM user (``users.train`` / ``users.eval``)."""
+def make_chat(user_cfg):
+    """The chat backend of a configured LLM (``users.train`` / ``users.eval`` / ``agents.<name>``)."""
     if user_cfg.kind == "endpoint":
         from bao.config import resolve_path
         from bao.users.endpoint import ChatEndpoint, EndpointSettings
@@ -130,7 +130,7 @@ def _telepathy_env(cfg, split):
     if split == "faithful":
         from bao.users.llm import LLMTelepathyUser
 
-        user = LLMTelepathyUser(make_user_chat(cfg.users.eval))
+        user = LLMTelepathyUser(make_chat(cfg.users.eval))
         return lambda: make("telepathy-v0", max_steps=cfg.telepathy.horizon, user=user)
     kb = _kb(cfg)
     return lambda: make(cfg.telepathy.id, max_steps=cfg.telepathy.horizon, kb=kb)
@@ -192,7 +192,7 @@ def _turtle_env(cfg, split):
     if split == "faithful":
         from bao.users.llm import LLMTurtleUser
 
-        user = LLMTurtleUser(make_user_chat(cfg.users.eval))
+        user = LLMTurtleUser(make_chat(cfg.users.eval))
         return lambda: make("turtle-v0", max_steps=t.horizon, user=user, success_threshold=t.success_threshold)
     return lambda: make(t.id, max_steps=t.horizon, spec=spec, success_threshold=t.success_threshold)
 

@@ -8,8 +8,8 @@ import pytest
 
 
 class FakeServer:
-    """Replays a script of behaviours, one per request: ("ok", text) | ("500",) | ("badjson",) | ("slow", s) |
-    ("404",). Records every request body and Authorization header."""
+    """Replays a script of behaviours, one per request: ("ok", text) | ("raw", body) | ("500",) | ("badjson",) |
+    ("slow", s) | ("404",). Records every request body and Authorization header."""
 
     def __init__(self, script):
         self.script, self.requests = list(script), []
@@ -33,9 +33,12 @@ class FakeServer:
                     self.end_headers()
                     self.wfile.write(b"nope")
                     return
-                payload = b"{not json" if kind == "badjson" else json.dumps(
-                    {"choices": [{"message": {"content": arg[0]}}],
-                     "usage": {"prompt_tokens": 7, "completion_tokens": 2}}).encode()
+                if kind == "raw":
+                    payload = arg[0].encode()
+                else:
+                    payload = b"{not json" if kind == "badjson" else json.dumps(
+                        {"choices": [{"message": {"content": arg[0]}}],
+                         "usage": {"prompt_tokens": 7, "completion_tokens": 2}}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -123,7 +123,7 @@ def test_faithful_split_over_an_endpoint_user(tmp_path, userrl_dir, serve):
 def test_endpoint_user_without_url_is_a_config_error():
     from bao.config import ConfigError, config_from_dict
 
-    with pytest.raises(ConfigError, match="users.eval: an endpoint user needs base_url and model"):
+    with pytest.raises(ConfigError, match="users.eval: an endpoint needs base_url and model"):
         config_from_dict({"users": {"eval": {"kind": "endpoint"}}})
     with pytest.raises(ConfigError, match="users.train.kind"):
         config_from_dict({"users": {"train": {"kind": "gpt"}}})

@@ -20,7 +20,8 @@ GYM_NAMES = list(CFG.gyms)
 SEEDS = list(CFG.seeds)
 METHODS = list(CFG.methods)
 SCRIPTED = list(CFG.eval.scripted)
-EVAL_METHODS = ["sft"] + METHODS + SCRIPTED
+AGENTS = list(CFG.agents)
+EVAL_METHODS = ["sft"] + METHODS + SCRIPTED + AGENTS
 SPLITS = {g: GYMS.get(g).eval_splits(CFG) for g in GYM_NAMES}
 ALL_SPLITS = sorted({sp for v in SPLITS.values() for sp in v})
 PY = sys.executable
@@ -56,7 +57,7 @@ def teacher_of(method):
 
 def checkpoint_of(wildcards):
     g, m, s = wildcards.gym, wildcards.evalmethod, wildcards.seed
-    if m in SCRIPTED:
+    if m in SCRIPTED or m in AGENTS:
         return []
     if m == "sft":
         return f"{R}/sft/{g}/enhanced/seed{s}/ckpt"
@@ -67,7 +68,19 @@ def policy_arg(wildcards, input):
     """The eval CLI's policy argument: a checkpoint, or a scripted policy's name."""
     if wildcards.evalmethod in SCRIPTED:
         return f"--policy {wildcards.evalmethod}"
+    if wildcards.evalmethod in AGENTS:
+        return f"--agent {wildcards.evalmethod}"
     return f"--checkpoint {input.ckpt}"
+
+
+def eval_sections(wildcards):
+    """Config an evaluation reads: eval, its gym, data; the LLM user for faithful LLM-judged splits; the agent."""
+    out = [sec("eval"), sec(wildcards.gym), sec("data")]
+    if wildcards.split == "faithful" and wildcards.gym != "function":
+        out.append(sec("users")["eval"])
+    if wildcards.evalmethod in AGENTS:
+        out.append(sec("agents")[wildcards.evalmethod])
+    return out
 
 
 def eval_metrics(gym, split=None):

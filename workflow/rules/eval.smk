@@ -9,7 +9,7 @@ rule evaluate:
         episodes=f"{R}/eval/{{gym}}/{{evalmethod}}/seed{{seed}}/{{split}}/episodes.jsonl",
     params:
         cfg=RESOLVED,
-        sections=lambda w: [sec("eval"), sec(w.gym), sec("data")],
+        sections=eval_sections,
         out=lambda w, output: os.path.dirname(output.metrics),
         policy=policy_arg,
     log:

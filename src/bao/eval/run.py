@@ -26,8 +26,9 @@ SPLITS = ("test", "test_seen", "faithful")
 
 
 def evaluate(cfg, checkpoint: str | None, split: str, progress: bool = True, gym: str = "function",
-             policy: str | None = None):
-    """Greedy episodes of a checkpoint, or of a scripted ``policy`` (bao.agent.scripted), on one split."""
+             policy: str | None = None, agent: str | None = None):
+    """Greedy episodes on one split of a checkpoint, a scripted ``policy`` (bao.agent.scripted) or a configured
+    chat-model ``agent`` (bao.agent.endpoint_agent)."""
     torch.set_num_threads(cfg.eval.threads)
     g = GYMS.get(gym)
     if split not in g.eval_splits(cfg) and split not in SPLITS:
@@ -37,6 +38,13 @@ def evaluate(cfg, checkpoint: str | None, split: str, progress: bool = True, gym
         from bao.agent.scripted import SCRIPTED, play
 
         return play(g.env_factory(cfg, split), tasks, SCRIPTED.get(policy)(cfg, gym))
+    if agent is not None:
+        from bao.agent import endpoint_agent
+        from bao.gyms import make_chat
+
+        if agent not in cfg.agents:
+            raise ValueError(f"unknown agent {agent!r}; configured under agents: {sorted(cfg.agents)}")
+        return endpoint_agent.play(make_chat(cfg.agents[agent]), g.env_factory(cfg, split), tasks)
     tok = load_tokenizer(checkpoint)
     model = load_policy(checkpoint)
     settings = GenSettings(temperature=0.0, max_new_tokens=cfg.eval.max_new_tokens,
@@ -53,6 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--checkpoint", help="policy checkpoint directory")
     who.add_argument("--policy", help="a scripted policy instead of a model (bao.agent.scripted: guess_spam)")
+    who.add_argument("--agent", help="a chat model configured under `agents:` (OpenAI-compatible endpoint)")
     p.add_argument("--gym", default="function", help="a gym of the config's `gyms:` (function, telepathy)")
     p.add_argument("--split", required=True, choices=SPLITS)
     p.add_argument("--method", required=True, help="label written into the results (e.g. sft, bao)")
@@ -63,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(a.out_dir)
     t0 = time.time()
     try:
-        episodes = evaluate(cfg, a.checkpoint, a.split, gym=a.gym, policy=a.policy)
+        episodes = evaluate(cfg, a.checkpoint, a.split, gym=a.gym, policy=a.policy, agent=a.agent)
     except (FileNotFoundError, SplitUnavailable) as e:
         if a.split != "faithful":
             raise
@@ -78,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     write_jsonl(out / "episodes.jsonl", [e.to_dict() for e in episodes])
     write_json(out / "metrics.json", {
         "gym": a.gym, "method": a.method, "split": a.split, "seed": a.seed, **metrics,
-        "provenance": provenance(cfg, seed=a.seed, wall_time_s=time.time() - t0, checkpoint=str(a.checkpoint or f"scripted:{a.policy}")),
+        "provenance": provenance(cfg, seed=a.seed, wall_time_s=time.time() - t0, checkpoint=str(a.checkpoint or (f"scripted:{a.policy}" if a.policy else f"agent:{a.agent}"))),
     })
     print(f"eval[{a.gym}/{a.split}] {a.method} seed {a.seed}: score {metrics['score']:.3f} "
           f"pass@U-1 {metrics['pass_at_u/1']:.3f} UR {metrics['user_rate']:.3f} ({len(episodes)} episodes)")

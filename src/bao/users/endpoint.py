@@ -83,19 +83,26 @@ class ChatEndpoint:
 
     # -- public ----------------------------------------------------------------------------------------------
     def complete(self, messages: list[dict], max_tokens: int | None = None) -> str:
+        """The reply's text (``""`` when the model answered with tool calls only)."""
+        return self.message(messages, max_tokens=max_tokens).get("content") or ""
+
+    def message(self, messages: list[dict], tools: list[dict] | None = None, max_tokens: int | None = None) -> dict:
+        """The reply message as a dict (``content`` and, when ``tools`` are offered, maybe ``tool_calls``)."""
         body = {"model": self.s.model, "messages": messages, "temperature": self.s.temperature,
                 "max_tokens": max_tokens or self.s.max_tokens}
+        if tools:
+            body["tools"] = tools
         key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         cached = self._cache_get(key)
         if cached is not None:
             self.stats.cache_hits += 1
             return cached
-        text = self._call_with_retries(body)
-        self._cache_put(key, body, text)
-        return text
+        msg = self._call_with_retries(body)
+        self._cache_put(key, body, msg)
+        return msg
 
     # -- internals -------------------------------------------------------------------------------------------
-    def _call_with_retries(self, body: dict) -> str:
+    def _call_with_retries(self, body: dict) -> dict:
         url = self.s.base_url.rstrip("/") + "/chat/completions"
         last = ""
         for attempt in range(self.s.retries + 1):
@@ -114,7 +121,7 @@ class ChatEndpoint:
         raise EndpointError(f"endpoint {url} (model {self.s.model}) failed {self.s.retries + 1} times; "
                             f"last error: {last}")
 
-    def _call_once(self, url: str, body: dict) -> str:
+    def _call_once(self, url: str, body: dict) -> dict:
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(self.s.api_key_env, "")
         if key:
@@ -132,28 +139,33 @@ class ChatEndpoint:
             raise _Retryable(f"{type(e).__name__}: {getattr(e, 'reason', e)}") from None
         try:
             data = json.loads(raw)
-            text = data["choices"][0]["message"]["content"]
-            if not isinstance(text, str):
-                raise TypeError("content is not a string")
-        except (ValueError, KeyError, IndexError, TypeError) as e:
+            msg = data["choices"][0]["message"]
+            text, calls = msg.get("content"), msg.get("tool_calls")
+            if not isinstance(text, str) and not calls:
+                raise TypeError("the message has neither text nor tool calls")
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
             raise _Retryable(f"malformed reply ({type(e).__name__}): {raw[:120]!r}") from None
         usage = data.get("usage") or {}
         self.stats.prompt_tokens += int(usage.get("prompt_tokens", 0) or 0)
         self.stats.completion_tokens += int(usage.get("completion_tokens", 0) or 0)
-        return text
+        out = {"role": "assistant", "content": text if isinstance(text, str) else ""}
+        if calls:
+            out["tool_calls"] = calls
+        return out
 
     def _path(self, key: str) -> Path:
         return self._cache / key[:2] / f"{key}.json"
 
-    def _cache_get(self, key: str) -> str | None:
+    def _cache_get(self, key: str) -> dict | None:
         if self._cache is None:
             return None
         p = self._path(key)
         try:
-            return json.loads(p.read_text(encoding="utf-8"))["reply"]
+            reply = json.loads(p.read_text(encoding="utf-8"))["reply"]
+            return reply if isinstance(reply, dict) else None
         except (FileNotFoundError, ValueError, KeyError):
             return None
 
-    def _cache_put(self, key: str, body: dict, text: str) -> None:
+    def _cache_put(self, key: str, body: dict, msg: dict) -> None:
         if self._cache is not None:
-            atomic_write_text(self._path(key), json.dumps({"request": body, "reply": text}) + "\n")
+            atomic_write_text(self._path(key), json.dumps({"request": body, "reply": msg}) + "\n")

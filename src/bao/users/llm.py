@@ -171,10 +171,16 @@ class HFChat:
         self.max_new_tokens = max_new_tokens
 
     def complete(self, messages: list[dict], max_tokens: int | None = None) -> str:
+        return self.message(messages, max_tokens=max_tokens)["content"]
+
+    def message(self, messages: list[dict], tools: list[dict] | None = None, max_tokens: int | None = None) -> dict:
+        """The reply as ``{"role": "assistant", "content": text}``; offered tools go through the model's chat
+        template (Qwen3 writes ``<tool_call>`` text, which the agent loop parses)."""
         import torch
 
-        enc = self.tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+        enc = self.tok.apply_chat_template(messages, tools=tools, add_generation_prompt=True, return_tensors="pt",
                                            return_dict=True)
         with torch.no_grad():
             out = self.model.generate(**enc, max_new_tokens=max_tokens or self.max_new_tokens, do_sample=False)
-        return self.tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        return {"role": "assistant",
+                "content": self.tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)}
