@@ -101,6 +101,33 @@ class TurtleConfig:
 
 
 @dataclass(frozen=True)
+class UserConfig:
+    """Who plays the user/judge of the faithful gyms (the embedded gyms always use their programmatic user)."""
+
+    kind: str = "none"
+    """``none`` (faithful LLM-user splits are skipped with the reason), ``endpoint`` (OpenAI-compatible
+    server) or ``hf`` (a local transformers model directory in ``model``)."""
+    base_url: str = ""
+    """e.g. http://127.0.0.1:8000/v1 (vLLM) or https://api.openai.com/v1."""
+    model: str = ""
+    """the served model name (endpoint) or a model directory (hf). Paper: Qwen3-8B trains, GPT-4o evaluates."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """name of the environment variable holding the key (the key itself never goes in a config or a log)."""
+    temperature: float = 0.0
+    max_tokens: int = 512
+    timeout_s: float = 30.0
+    retries: int = 3
+    cache_dir: str = "data/llm_cache"
+    """replies cached by request hash, so reruns and DVC reproductions cost nothing twice."""
+
+
+@dataclass(frozen=True)
+class UsersConfig:
+    train: UserConfig = field(default_factory=UserConfig)
+    eval: UserConfig = field(default_factory=UserConfig)
+
+
+@dataclass(frozen=True)
 class TeacherConfig:
     n_episodes: int = 4000
     """SFT episodes per teacher style (the same for enhanced and plain, so both get the same updates)."""
@@ -108,6 +135,10 @@ class TeacherConfig:
     """chance the teacher commits with 2-3 candidate answers left, so the data shows recovery from a wrong answer."""
     probe_pool_size: int = 24
     """candidate probes the teacher scores per turn (most informative wins)."""
+    source: str = "scripted"
+    """``scripted``: the embedded gym's scripted expert; ``llm``: the chat model in ``teacher.llm`` plays the
+    original (faithful) training tasks, with the LLM user ``users.train`` where the gym needs one."""
+    llm: UserConfig = field(default_factory=UserConfig)
 
 
 @dataclass(frozen=True)
@@ -184,33 +215,6 @@ class RLConfig:
     threads: int = 1
     show_reward: bool = False
     """append the original's ``Reward: r`` line to training observations (UserRL training does; eval never)."""
-
-
-@dataclass(frozen=True)
-class UserConfig:
-    """Who plays the user/judge of the faithful gyms (the embedded gyms always use their programmatic user)."""
-
-    kind: str = "none"
-    """``none`` (faithful LLM-user splits are skipped with the reason), ``endpoint`` (OpenAI-compatible
-    server) or ``hf`` (a local transformers model directory in ``model``)."""
-    base_url: str = ""
-    """e.g. http://127.0.0.1:8000/v1 (vLLM) or https://api.openai.com/v1."""
-    model: str = ""
-    """the served model name (endpoint) or a model directory (hf). Paper: Qwen3-8B trains, GPT-4o evaluates."""
-    api_key_env: str = "OPENAI_API_KEY"
-    """name of the environment variable holding the key (the key itself never goes in a config or a log)."""
-    temperature: float = 0.0
-    max_tokens: int = 512
-    timeout_s: float = 30.0
-    retries: int = 3
-    cache_dir: str = "data/llm_cache"
-    """replies cached by request hash, so reruns and DVC reproductions cost nothing twice."""
-
-
-@dataclass(frozen=True)
-class UsersConfig:
-    train: UserConfig = field(default_factory=UserConfig)
-    eval: UserConfig = field(default_factory=UserConfig)
 
 
 @dataclass(frozen=True)
@@ -380,8 +384,12 @@ def _validate(cfg: Config) -> None:
         u = getattr(cfg.users, role)
         if u.kind not in ("none", "endpoint", "hf"):
             raise ConfigError(f"users.{role}.kind: expected none, endpoint or hf, got {u.kind!r}")
+    if cfg.teacher.source not in ("scripted", "llm"):
+        raise ConfigError(f"teacher.source: expected scripted or llm, got {cfg.teacher.source!r}")
+    if cfg.teacher.source == "llm" and cfg.teacher.llm.kind not in ("endpoint", "hf"):
+        raise ConfigError("teacher.llm.kind: an llm teacher needs kind endpoint or hf")
     for where, u in [(f"users.{r}", getattr(cfg.users, r)) for r in ("train", "eval")] + \
-            [(f"agents.{n}", a) for n, a in cfg.agents.items()]:
+            [(f"agents.{n}", a) for n, a in cfg.agents.items()] + [("teacher.llm", cfg.teacher.llm)]:
         if u.kind == "endpoint" and not (u.base_url and u.model):
             raise ConfigError(f"{where}: an endpoint needs base_url and model")
         if u.kind == "hf" and not u.model:

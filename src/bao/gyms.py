@@ -4,9 +4,10 @@ A stage never branches on the gym: it asks the adapter for the gym's config sect
 an env factory, its horizon and T_pen, and its scripted teacher's episodes. Adding a gym = one adapter here,
 one config section, one env module and one teacher.
 
-Splits: ``train``; ``test`` (rules / entities never seen in training); ``test_seen`` (training rules or
-entities, fresh draws); ``faithful`` (the original UserRL test split: Function-Gym's rules are checked by code,
-Telepathy's guesses and questions need an LLM user, ``users.eval``).
+Splits: ``train``; ``test`` (rules / entities / puzzles never seen in training); ``test_seen`` (training ones,
+fresh draws); ``faithful`` (the original UserRL test split: Function-Gym's rules are checked by code, Telepathy
+and Turtle need an LLM user and judge, ``users.eval``); ``faithful_train`` (the original training split, played
+by the LLM teacher with the LLM user ``users.train``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,20 @@ class Gym:
     teacher_episodes: Callable[..., list]
     """(cfg, style, n, seed, progress=False) -> TeacherEpisode list."""
     eval_splits: Callable[[Any], list]
+
+    def sft_episodes(self, cfg, style: str, n: int, seed: int, progress: bool = False) -> list:
+        """SFT teacher episodes: the scripted expert on the embedded gym, or (``teacher.source: llm``) the LLM
+        teacher on the original training tasks (``faithful_train``)."""
+        if cfg.teacher.source == "scripted":
+            return self.teacher_episodes(cfg, style, n, seed, progress=progress)
+        from bao.teacher.llm_teacher import generate
+
+        tasks = self.tasks(cfg, "faithful_train")[:n]
+        if progress:
+            from tqdm import tqdm
+
+            tasks = tqdm(tasks, desc=f"llm-teacher[{self.name}/{style}]", unit="ep", dynamic_ncols=True)
+        return generate(make_chat(cfg.teacher.llm), self.env_factory(cfg, "faithful_train"), tasks, style)
 
     def horizon(self, cfg) -> int:
         return self.section(cfg).horizon
@@ -58,16 +73,18 @@ def make_chat(user_cfg):
         from bao.users.llm import HFChat
 
         return HFChat(user_cfg.model, max_new_tokens=user_cfg.max_tokens)
-    raise SplitUnavailable("no LLM user configured (users.eval.kind: none); set users.eval to an endpoint or "
-                           "an hf model directory to run the faithful split")
+    raise SplitUnavailable("no LLM configured (kind: none); set users.eval (users.train for teacher data) to an "
+                           "endpoint or an hf model directory to run the faithful split")
 
 
 # -- Function-Gym -------------------------------------------------------------------------------------------
 def _function_tasks(cfg, split, n=None, seed=None):
-    if split == "faithful":
+    if split in ("faithful", "faithful_train"):
         from bao.config import resolve_path
         from bao.envs.faithful import load_original_tasks
 
+        if split == "faithful_train":
+            return load_original_tasks(resolve_path(cfg.data.userrl_dir), "train")
         return load_original_tasks(resolve_path(cfg.data.userrl_dir), "test")[: cfg.eval.faithful_max_tasks]
     from bao.teacher.function_teacher import procedural_tasks
 
@@ -77,7 +94,7 @@ def _function_tasks(cfg, split, n=None, seed=None):
 def _function_env(cfg, split):
     from bao.envs import make
 
-    env_id = "function-v0" if split == "faithful" else cfg.function.id
+    env_id = "function-v0" if split in ("faithful", "faithful_train") else cfg.function.id
     return lambda: make(env_id, max_steps=cfg.function.horizon)
 
 
@@ -112,10 +129,12 @@ def _telepathy_tasks(cfg, split, n=None, seed=None):
         n = t.n_test_tasks if n is None else n
         tasks = make_entity_tasks(_kb(cfg), "train", n, base + 7919, TELEPATHY_SYSTEM_PROMPT, t.horizon)
         return [replace(x, task_id=x.task_id.replace("train", "seen"), split="test_seen") for x in tasks]
-    if split == "faithful":
+    if split in ("faithful", "faithful_train"):
         from bao.config import resolve_path
         from bao.envs.telepathy import load_original_entities
 
+        if split == "faithful_train":
+            return load_original_entities(resolve_path(cfg.data.userrl_dir), "train")
         return load_original_entities(resolve_path(cfg.data.userrl_dir), "test")[: cfg.eval.faithful_max_tasks]
     if split not in ("train", "test"):
         raise ValueError(f"unknown telepathy split {split!r}")
@@ -127,10 +146,10 @@ def _telepathy_tasks(cfg, split, n=None, seed=None):
 def _telepathy_env(cfg, split):
     from bao.envs import make
 
-    if split == "faithful":
+    if split in ("faithful", "faithful_train"):
         from bao.users.llm import LLMTelepathyUser
 
-        user = LLMTelepathyUser(make_chat(cfg.users.eval))
+        user = LLMTelepathyUser(make_chat(cfg.users.eval if split == "faithful" else cfg.users.train))
         return lambda: make("telepathy-v0", max_steps=cfg.telepathy.horizon, user=user)
     kb = _kb(cfg)
     return lambda: make(cfg.telepathy.id, max_steps=cfg.telepathy.horizon, kb=kb)
@@ -173,10 +192,12 @@ def _turtle_tasks(cfg, split, n=None, seed=None):
         n = t.n_test_tasks if n is None else n
         tasks = make_puzzle_tasks(_puzzles(cfg), "train", n, base + 7919, t.horizon)
         return [replace(x, task_id=x.task_id.replace("train", "seen"), split="test_seen") for x in tasks]
-    if split == "faithful":
+    if split in ("faithful", "faithful_train"):
         from bao.config import resolve_path
         from bao.envs.turtle import load_original_stories
 
+        if split == "faithful_train":
+            return load_original_stories(resolve_path(cfg.data.userrl_dir), "train")
         return load_original_stories(resolve_path(cfg.data.userrl_dir), "test")[: cfg.eval.faithful_max_tasks]
     if split not in ("train", "test"):
         raise ValueError(f"unknown turtle split {split!r}")
@@ -189,10 +210,10 @@ def _turtle_env(cfg, split):
     from bao.envs import make
 
     spec, t = _puzzles(cfg), cfg.turtle
-    if split == "faithful":
+    if split in ("faithful", "faithful_train"):
         from bao.users.llm import LLMTurtleUser
 
-        user = LLMTurtleUser(make_chat(cfg.users.eval))
+        user = LLMTurtleUser(make_chat(cfg.users.eval if split == "faithful" else cfg.users.train))
         return lambda: make("turtle-v0", max_steps=t.horizon, user=user, success_threshold=t.success_threshold)
     return lambda: make(t.id, max_steps=t.horizon, spec=spec, success_threshold=t.success_threshold)
 

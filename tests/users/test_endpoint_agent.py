@@ -9,8 +9,7 @@ import yaml
 
 from bao.agent.endpoint_agent import TOOL_SCHEMA, play
 from bao.envs import make
-from bao.envs.telepathy import KBSpec, KBUser
-from bao.envs.telepathy import EntityTask
+from bao.envs.telepathy import EntityTask, KBSpec
 
 FROG = EntityTask("t", "small red frog", "animal", ({"role": "system", "content": "s"},
                                                     {"role": "user", "content": "guess"}), "test",

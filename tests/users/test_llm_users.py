@@ -102,7 +102,7 @@ def test_faithful_split_without_a_user_is_skipped_with_the_reason(tmp_path, user
     main(["--config", str(path), "--gym", "telepathy", "--policy", "guess_spam", "--split", "faithful",
           "--method", "guess_spam", "--seed", "0", "--out-dir", str(tmp_path / "out")])
     m = read_json(tmp_path / "out/metrics.json")
-    assert "no LLM user configured" in m["skipped"] and m["gym"] == "telepathy"
+    assert "no LLM configured" in m["skipped"] and m["gym"] == "telepathy"
 
 
 def test_faithful_split_over_an_endpoint_user(tmp_path, userrl_dir, serve):

@@ -3,7 +3,8 @@
     python -m bao.teacher --config config/config.yaml --gym function --style enhanced --out data/teacher/function/enhanced.jsonl
 
 ``--style enhanced`` writes the behavior-enhanced reasoning into ``<think>``; ``plain`` takes the same actions
-with an empty think block. Next to the ``.jsonl`` goes ``<name>.stats.json`` (success rate, turns, answers,
+with an empty think block. ``teacher.source: llm`` replaces the scripted expert by the chat model in
+``teacher.llm`` playing the original training tasks (``bao.teacher.llm_teacher``). Next to the ``.jsonl`` goes ``<name>.stats.json`` (success rate, turns, answers,
 provenance).
 """
 
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     cfg = load_config(a.config)
     t0 = time.time()
-    eps = GYMS.get(a.gym).teacher_episodes(cfg, a.style, cfg.teacher.n_episodes, cfg.seed, progress=True)
+    eps = GYMS.get(a.gym).sft_episodes(cfg, a.style, cfg.teacher.n_episodes, cfg.seed, progress=True)
     kept = [e for e in eps if e.success]
     write_jsonl(a.out, [e.__dict__ for e in kept])
     n = max(1, len(eps))
