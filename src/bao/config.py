@@ -396,8 +396,8 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"{where}.model: an hf backend needs a model directory")
     if cfg.eval.on_long_prompt not in ("skip", "error"):
         raise ConfigError("eval.on_long_prompt: expected 'skip' or 'error'")
-    if cfg.rl.failed_rule not in ("zero_reward", "below_threshold"):
-        raise ConfigError("rl.failed_rule: expected 'zero_reward' or 'below_threshold'")
+    if cfg.rl.failed_rule not in ("zero_reward", "nonpositive", "below_threshold"):
+        raise ConfigError("rl.failed_rule: expected 'zero_reward', 'nonpositive' or 'below_threshold'")
 
 
 def config_from_dict(raw: dict) -> Config:

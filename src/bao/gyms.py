@@ -51,6 +51,10 @@ class Gym:
     def t_pen(self, cfg) -> int:
         return self.section(cfg).t_pen
 
+    def success_threshold(self, cfg) -> float:
+        """Score that counts as solved (Turtle: configurable; binary gyms: 1)."""
+        return float(getattr(self.section(cfg), "success_threshold", 1.0))
+
 
 GYMS: Registry[Gym] = Registry("gym")
 

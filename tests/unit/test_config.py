@@ -55,6 +55,9 @@ def test_smoke_config_merges_over_default():
     ({"rl": {"group_size": 1}}, "rl.group_size"),
     ({"eval": {"on_long_prompt": "truncate"}}, "eval.on_long_prompt"),
     ({"bogus": 1}, "bogus: unknown key"),
+    ({"rl": {"failed_rule": "sometimes"}}, "rl.failed_rule"),
+    ({"teacher": {"source": "oracle"}}, "teacher.source"),
+    ({"teacher": {"source": "llm"}}, "teacher.llm.kind"),
 ])
 def test_bad_config_names_the_key(raw, fragment):
     with pytest.raises(ConfigError) as e:

@@ -96,3 +96,17 @@ def test_pass_at_u_is_non_decreasing_and_bounded(eps):
     best = [max([0.0] + [sum(t.reward for t in e.turns[:i + 1]) for i in range(len(e.turns))]) for e in eps]
     assert p[13] == pytest.approx(sum(best) / len(best))
     assert 0.0 <= M.user_rate(eps) <= 1.0
+
+
+def test_question_diagnostics_hand_computed():
+    from bao.eval.metrics import question_diagnostics
+
+    def t(choice, content, feedback=""):
+        return Turn(choice, content, True, 0.0, feedback, choice == "answer")
+
+    eps = [Episode("a", [t("action", "Is it a Kiwi?", "Yes"), t("action", "Is it red?", "No"), t("answer", "kiwi")],
+                   "success"),
+           Episode("b", [t("action", "Is it a small red frog?", "REFUSED"), t("answer", "frog")], "horizon")]
+    d = question_diagnostics(eps, {"a": "kiwi", "b": "small red frog"}, ["REFUSED"])
+    assert d == {"questions_per_episode": 1.5, "question_names_target_rate": 2 / 3, "question_refused_rate": 1 / 3}
+    assert question_diagnostics([], {}, [])["question_names_target_rate"] == 0.0

@@ -103,6 +103,20 @@ def test_failed_rule_and_bad_params():
         SHAPERS.get("nope")
 
 
+def test_below_threshold_rule_keeps_penalties_on_for_partial_scores():
+    # Turtle: improvement rewards summing to a partial score 0.5 < threshold 1.0
+    choices, rewards = ["action", "answer", "answer"], [0.0, 0.5, 0.0]
+    assert shape("bao", choices, rewards) == rewards  # the code's rule: Σr > 0 switches both penalties off
+    bt = ShapingParams(failed_rule="below_threshold", success_threshold=1.0)
+    step = (0.05 * (15 - 3) + 0.2) / 4  # hand-computed over-thinking share: 0.2
+    assert shape("bao", choices, rewards, bt) == pytest.approx([0.0, 0.5 - step, 0.0 - step - 0.005])
+    done = ShapingParams(failed_rule="below_threshold", success_threshold=0.5)
+    assert shape("bao", choices, rewards, done) == rewards  # reached the bar: not failed
+    # binary gyms: identical to the code's rule
+    for r in ([0.0, 0.0, 0.0], [0.0, 0.0, 1.0]):
+        assert shape("bao", choices, r, bt) == shape("bao", choices, r)
+
+
 def test_penalty_stats():
     choices, rewards = ["action", "answer", "answer", "answer"], [0.0] * 4
     s = penalty_stats(choices, rewards, shape("bao", choices, rewards))

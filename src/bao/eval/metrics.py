@@ -101,6 +101,20 @@ def reward_translation_rate(eps: Sequence[Episode]) -> float:
     return sum(1 for t in user_turns if t.reward != 0) / len(user_turns) if user_turns else 0.0
 
 
+def question_diagnostics(eps: Sequence[Episode], targets: dict[str, str], refusals: Iterable[str]) -> dict:
+    """How questions are used (Telepathy/Turtle): the share of questions (``action`` turns) that name the
+    task's target (``targets``: task id -> name; a guess verified for free on the faithful gyms) and the share
+    the user refused as guesses in disguise (feedback in ``refusals``, the embedded gyms)."""
+    refusals = set(refusals)
+    qs = [(e.task_id, t) for e in eps for t in e.turns if t.choice == "action"]
+    named = sum(1 for tid, t in qs if targets.get(tid) and targets[tid].lower() in (t.content or "").lower())
+    refused = sum(1 for _, t in qs if t.feedback in refusals)
+    n = len(qs)
+    return {"questions_per_episode": n / len(eps) if eps else 0.0,
+            "question_names_target_rate": named / n if n else 0.0,
+            "question_refused_rate": refused / n if n else 0.0}
+
+
 def end_reason_counts(eps: Sequence[Episode]) -> dict[str, int]:
     return dict(Counter(e.end_reason for e in eps))
 

@@ -84,6 +84,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"eval[{a.split}] skipped: {e}")
         return
     metrics = summarize(episodes, range(1, cfg.eval.pass_k + 1))
+    if a.gym in ("telepathy", "turtle"):
+        from bao.envs.telepathy import IDENTITY_REPLY
+        from bao.envs.turtle import STORY_REPLY
+        from bao.eval.metrics import question_diagnostics
+
+        tasks = GYMS.get(a.gym).tasks(cfg, a.split)
+        targets = {t.task_id: getattr(t, "target", "") for t in tasks}
+        metrics.update(question_diagnostics(episodes, targets, (IDENTITY_REPLY, STORY_REPLY)))
     write_jsonl(out / "episodes.jsonl", [e.to_dict() for e in episodes])
     write_json(out / "metrics.json", {
         "gym": a.gym, "method": a.method, "split": a.split, "seed": a.seed, **metrics,

@@ -10,7 +10,9 @@ Departures / choices (ours):
   ``user_choices`` and ``params.t_pen`` (defaults reproduce Function-Gym: ``{"answer"}``, 15).
 - ``params.failed_rule``: ``"zero_reward"`` is the code exactly (info-seeking fires when Σr <= 0,
   over-thinking when Σr == 0); ``"nonpositive"`` uses Σr <= 0 for both (identical for the
-  non-negative rewards of our gyms).
+  non-negative rewards of our gyms); ``"below_threshold"`` calls a trajectory failed when Σr (= the best
+  score, for Turtle's improvement rewards) stays below ``params.success_threshold``, so partial Turtle scores
+  do not switch the penalties off. For binary gyms all three agree.
 - ``"reweight"`` (−w on every user-involved turn, every trajectory) is our explicit-reweighting baseline.
 """
 
@@ -25,7 +27,7 @@ from bao.registry import Registry
 Shaper = Callable[..., list[float]]
 SHAPERS: Registry[Shaper] = Registry("reward shaping")
 
-FAILED_RULES = ("zero_reward", "nonpositive")
+FAILED_RULES = ("zero_reward", "nonpositive", "below_threshold")
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,22 @@ class ShapingParams:
     """penalty per user-involved turn for the ``"reweight"`` baseline."""
     failed_rule: str = "zero_reward"
     """see module docstring."""
+    success_threshold: float = 1.0
+    """the ``below_threshold`` rule's bar (the gym's success threshold)."""
 
     def __post_init__(self) -> None:
         if self.failed_rule not in FAILED_RULES:
             raise ValueError(f"failed_rule must be one of {FAILED_RULES}, got {self.failed_rule!r}")
+
+
+def failed(rewards: Sequence[float], params: ShapingParams, *, branch: str) -> bool:
+    """Is the trajectory failed for the penalty ``branch`` (``info`` or ``overthink``) under the rule?"""
+    total = sum(rewards)
+    if params.failed_rule == "below_threshold":
+        return total < params.success_threshold - 1e-9
+    if params.failed_rule == "zero_reward" and branch == "overthink":
+        return total == 0
+    return total <= 0
 
 
 def info_seeking_penalties(choices: Sequence[str | None], rewards: Sequence[float], *,
@@ -51,10 +65,10 @@ def info_seeking_penalties(choices: Sequence[str | None], rewards: Sequence[floa
     """Per-turn info-seeking penalties, shape (T',).
 
     −c_rep on each user-involved turn whose previous turn was also user-involved, only when the trajectory
-    never earned reward (Σr <= 0). Code: branch (A) of ``functiongym_reward_cal``.
+    failed (code: Σr <= 0). Code: branch (A) of ``functiongym_reward_cal``.
     """
     pen = [0.0] * len(choices)
-    if sum(rewards) > 0 or params.c_rep <= 0:  # the code guards on the coefficient too
+    if not failed(rewards, params, branch="info") or params.c_rep <= 0:  # the code guards on the coefficient too
         return pen
     for i in range(1, len(choices)):
         if choices[i] in user_choices and choices[i - 1] in user_choices:
@@ -71,9 +85,7 @@ def overthinking_penalties(choices: Sequence[str | None], rewards: Sequence[floa
     """
     n = len(choices)
     pen = [0.0] * n
-    total = sum(rewards)
-    failed = total == 0 if params.failed_rule == "zero_reward" else total <= 0
-    if params.c_len <= 0 or not failed or n == 0 or n >= params.t_pen:
+    if params.c_len <= 0 or not failed(rewards, params, branch="overthink") or n == 0 or n >= params.t_pen:
         return pen
     step = (params.c_len * (params.t_pen - n) + 0.2) / (n + 1)
     for i in range(1, n):

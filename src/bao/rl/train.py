@@ -67,11 +67,11 @@ def token_logprobs(model, ids, attn, with_entropy: bool = False):
 
 
 def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator, user_choices,
-            t_pen: int = 15) -> dict:
+            t_pen: int = 15, success_threshold: float = 1.0) -> dict:
     """Advantages + PPO updates on one rollout batch; returns the step's logged statistics."""
     rc = cfg.rl
     params = ShapingParams(c_rep=rc.c_rep, c_len=rc.c_len, t_pen=t_pen, reweight_w=method.reweight_w,
-                           failed_rule=rc.failed_rule)
+                           failed_rule=rc.failed_rule, success_threshold=success_threshold)
     shaper, credit_fn, score_fn = SHAPERS.get(method.shaping), CREDITS.get(method.credit), SCORES.get(method.score)
     shaped, credits, scores, fired = [], [], [], Counter()
     for ep in episodes:
@@ -159,7 +159,7 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
         t_roll = time.time() - t0
         row = {"step": step, **{f"rollout/{k}": round(v, 6) for k, v in summarize(episodes, range(1, 2)).items()}}
         row.update(rl_step(model, opt, tok, episodes, traces, method, cfg, torch_generator(seed, "ppo", step),
-                           user_choices, t_pen=g.t_pen(cfg)))
+                           user_choices, t_pen=g.t_pen(cfg), success_threshold=g.success_threshold(cfg)))
         row.update({"time/rollout_s": round(t_roll, 2), "time/step_s": round(time.time() - t0, 2),
                     "rollout/gen_tokens": sum(t.n_tokens for e in episodes for t in e.turns)})
         curve.append(row)
