@@ -131,3 +131,22 @@ def test_lora_sft_trains_adapters_and_saves_a_plain_checkpoint(tmp_path, small_c
     ids = torch.tensor([[5, 6, 7, 8]])
     with torch.no_grad():
         assert torch.allclose(model(input_ids=ids).logits, reloaded(input_ids=ids).logits, atol=1e-4)
+
+
+def test_token_logprobs_ignore_right_padding(tiny_model):
+    from bao.rl.train import token_logprobs
+
+    g = torch.Generator().manual_seed(0)
+    rows = [torch.randint(5, 300, (n,), generator=g) for n in (9, 4, 6)]
+    ids = torch.zeros((3, 12), dtype=torch.long)
+    attn = torch.zeros((3, 12), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)], attn[i, : len(r)] = r, 1
+    tiny_model.eval()
+    with torch.no_grad():
+        logp, ent = token_logprobs(tiny_model, ids, attn, with_entropy=True)
+        assert logp.shape == ent.shape == (3, 11)
+        for i, r in enumerate(rows):
+            alone, _ = token_logprobs(tiny_model, r[None], torch.ones((1, len(r)), dtype=torch.long))
+            torch.testing.assert_close(logp[i, : len(r) - 1], alone[0], rtol=1e-4, atol=1e-5)
+        assert (logp[1, 3:] == 0).all() and (logp[:, 8:] == 0).all()  # padding positions stay 0

@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from bao.config import load_config
 from bao.eval.metrics import summarize
@@ -60,10 +61,15 @@ def pad_batch(traces, pad_id: int):
 
 
 def token_logprobs(model, ids, attn, with_entropy: bool = False):
-    """log pi(ids[:, 1:]) -> (B, L-1) (and the entropy of each next-token distribution)."""
-    logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()
-    logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
-    return (logp, entropy_from_logits(logits)) if with_entropy else (logp, None)
+    """log pi(ids[:, 1:]) -> (B, L-1) (and the entropy of each next-token distribution).
+
+    Rows are right-padded, so only the first ``n`` = longest real length columns are run through the model
+    (causal attention: padding never changes a real position); the rest is returned as 0."""
+    L = ids.shape[1]
+    n = min(L, max(2, int(attn.sum(1).max())))
+    logits = model(input_ids=ids[:, :n], attention_mask=attn[:, :n]).logits[:, :-1].float()
+    logp = F.pad(torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:n, None]).squeeze(-1), (0, L - n))
+    return (logp, F.pad(entropy_from_logits(logits), (0, L - n))) if with_entropy else (logp, None)
 
 
 def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator, user_choices,
@@ -91,8 +97,12 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
 
     B = ids.size(0)
     mb = B // rc.num_minibatches
-    with torch.no_grad():
-        old = torch.cat([token_logprobs(model, ids[i:i + mb], attn[i:i + mb])[0] for i in range(0, B, mb)])
+    with torch.no_grad():  # old log-probs in length-sorted chunks (less padding), scattered back to batch order
+        by_len = torch.argsort(attn.sum(1), descending=True)
+        old = torch.zeros((B, ids.size(1) - 1))
+        for i in range(0, B, mb):
+            rows = by_len[i:i + mb]
+            old[rows] = token_logprobs(model, ids[rows], attn[rows])[0]
     order = torch.randperm(B, generator=gen)
     stats = Counter()
     model.train()
