@@ -115,6 +115,41 @@ GYMS.register("function", Gym(
 ))
 
 
+# -- shared by the question-and-answer gyms -----------------------------------------------------------------
+def _split_tasks(cfg, section, split, n, seed, draw, load_original):
+    """Tasks of a split: ``draw(split, n, seed)`` makes embedded ones (``test_seen`` = training draws with
+    another seed), ``load_original(dir, split)`` reads the UserRL ones (``faithful`` capped, ``faithful_train``)."""
+    from dataclasses import replace
+
+    base = cfg.seed if seed is None else seed
+    if split == "test_seen":
+        tasks = draw("train", section.n_test_tasks if n is None else n, base + 7919)
+        return [replace(t, task_id=t.task_id.replace("train", "seen"), split="test_seen") for t in tasks]
+    if split in ("faithful", "faithful_train"):
+        from bao.config import resolve_path
+
+        tasks = load_original(resolve_path(cfg.data.userrl_dir), "train" if split == "faithful_train" else "test")
+        return tasks if split == "faithful_train" else tasks[: cfg.eval.faithful_max_tasks]
+    if split not in ("train", "test"):
+        raise ValueError(f"unknown split {split!r}")
+    if n is None:
+        n = section.n_train_tasks if split == "train" else section.n_test_tasks
+    return draw(split, n, base)
+
+
+def _llm_user(cfg, split, user_cls):
+    """The LLM user of a faithful split: ``users.eval`` to evaluate, ``users.train`` for teacher data."""
+    return user_cls(make_chat(cfg.users.eval if split == "faithful" else cfg.users.train))
+
+
+def _play_scripted(teacher, tasks, seed, label, progress):
+    if progress:
+        from tqdm import tqdm
+
+        tasks = tqdm(tasks, desc=f"teacher[{label}]", unit="ep", dynamic_ncols=True)
+    return [teacher.play(t, seed) for t in tasks]
+
+
 # -- Telepathy-Gym ------------------------------------------------------------------------------------------
 def _kb(cfg):
     from bao.envs.telepathy import KBSpec
@@ -124,51 +159,33 @@ def _kb(cfg):
 
 
 def _telepathy_tasks(cfg, split, n=None, seed=None):
-    from dataclasses import replace
+    from bao.envs.telepathy import TELEPATHY_SYSTEM_PROMPT, load_original_entities, make_entity_tasks
 
-    from bao.envs.telepathy import TELEPATHY_SYSTEM_PROMPT, make_entity_tasks
+    def draw(sp, k, sd):
+        return make_entity_tasks(_kb(cfg), sp, k, sd, TELEPATHY_SYSTEM_PROMPT, cfg.telepathy.horizon)
 
-    t, base = cfg.telepathy, cfg.seed if seed is None else seed
-    if split == "test_seen":
-        n = t.n_test_tasks if n is None else n
-        tasks = make_entity_tasks(_kb(cfg), "train", n, base + 7919, TELEPATHY_SYSTEM_PROMPT, t.horizon)
-        return [replace(x, task_id=x.task_id.replace("train", "seen"), split="test_seen") for x in tasks]
-    if split in ("faithful", "faithful_train"):
-        from bao.config import resolve_path
-        from bao.envs.telepathy import load_original_entities
-
-        if split == "faithful_train":
-            return load_original_entities(resolve_path(cfg.data.userrl_dir), "train")
-        return load_original_entities(resolve_path(cfg.data.userrl_dir), "test")[: cfg.eval.faithful_max_tasks]
-    if split not in ("train", "test"):
-        raise ValueError(f"unknown telepathy split {split!r}")
-    if n is None:
-        n = t.n_train_tasks if split == "train" else t.n_test_tasks
-    return make_entity_tasks(_kb(cfg), split, n, base, TELEPATHY_SYSTEM_PROMPT, t.horizon)
+    return _split_tasks(cfg, cfg.telepathy, split, n, seed, draw, load_original_entities)
 
 
 def _telepathy_env(cfg, split):
     from bao.envs import make
 
+    t = cfg.telepathy
     if split in ("faithful", "faithful_train"):
         from bao.users.llm import LLMTelepathyUser
 
-        user = LLMTelepathyUser(make_chat(cfg.users.eval if split == "faithful" else cfg.users.train))
-        return lambda: make("telepathy-v0", max_steps=cfg.telepathy.horizon, user=user)
+        user = _llm_user(cfg, split, LLMTelepathyUser)
+        return lambda: make("telepathy-v0", max_steps=t.horizon, user=user)
     kb = _kb(cfg)
-    return lambda: make(cfg.telepathy.id, max_steps=cfg.telepathy.horizon, kb=kb)
+    return lambda: make(t.id, max_steps=t.horizon, kb=kb)
 
 
 def _telepathy_teacher(cfg, style, n, seed, progress=False):
     from bao.teacher.telepathy_teacher import TelepathyTeacher
 
     teacher = TelepathyTeacher(_kb(cfg), style, cfg.teacher.early_commit_prob, cfg.telepathy.horizon)
-    tasks = _telepathy_tasks(cfg, "train", n=n, seed=seed)
-    if progress:
-        from tqdm import tqdm
-
-        tasks = tqdm(tasks, desc=f"teacher[telepathy/{style}]", unit="ep", dynamic_ncols=True)
-    return [teacher.play(t, seed) for t in tasks]
+    return _play_scripted(teacher, _telepathy_tasks(cfg, "train", n=n, seed=seed), seed, f"telepathy/{style}",
+                          progress)
 
 
 GYMS.register("telepathy", Gym(
@@ -187,38 +204,24 @@ def _puzzles(cfg):
 
 
 def _turtle_tasks(cfg, split, n=None, seed=None):
-    from dataclasses import replace
+    from bao.envs.turtle import load_original_stories, make_puzzle_tasks
 
-    from bao.envs.turtle import make_puzzle_tasks
+    def draw(sp, k, sd):
+        return make_puzzle_tasks(_puzzles(cfg), sp, k, sd, cfg.turtle.horizon)
 
-    t, base = cfg.turtle, cfg.seed if seed is None else seed
-    if split == "test_seen":
-        n = t.n_test_tasks if n is None else n
-        tasks = make_puzzle_tasks(_puzzles(cfg), "train", n, base + 7919, t.horizon)
-        return [replace(x, task_id=x.task_id.replace("train", "seen"), split="test_seen") for x in tasks]
-    if split in ("faithful", "faithful_train"):
-        from bao.config import resolve_path
-        from bao.envs.turtle import load_original_stories
-
-        if split == "faithful_train":
-            return load_original_stories(resolve_path(cfg.data.userrl_dir), "train")
-        return load_original_stories(resolve_path(cfg.data.userrl_dir), "test")[: cfg.eval.faithful_max_tasks]
-    if split not in ("train", "test"):
-        raise ValueError(f"unknown turtle split {split!r}")
-    if n is None:
-        n = t.n_train_tasks if split == "train" else t.n_test_tasks
-    return make_puzzle_tasks(_puzzles(cfg), split, n, base, t.horizon)
+    return _split_tasks(cfg, cfg.turtle, split, n, seed, draw, load_original_stories)
 
 
 def _turtle_env(cfg, split):
     from bao.envs import make
 
-    spec, t = _puzzles(cfg), cfg.turtle
+    t = cfg.turtle
     if split in ("faithful", "faithful_train"):
         from bao.users.llm import LLMTurtleUser
 
-        user = LLMTurtleUser(make_chat(cfg.users.eval if split == "faithful" else cfg.users.train))
+        user = _llm_user(cfg, split, LLMTurtleUser)
         return lambda: make("turtle-v0", max_steps=t.horizon, user=user, success_threshold=t.success_threshold)
+    spec = _puzzles(cfg)
     return lambda: make(t.id, max_steps=t.horizon, spec=spec, success_threshold=t.success_threshold)
 
 
@@ -226,12 +229,7 @@ def _turtle_teacher(cfg, style, n, seed, progress=False):
     from bao.teacher.turtle_teacher import TurtleTeacher
 
     teacher = TurtleTeacher(_puzzles(cfg), style, cfg.teacher.early_commit_prob, cfg.turtle.horizon)
-    tasks = _turtle_tasks(cfg, "train", n=n, seed=seed)
-    if progress:
-        from tqdm import tqdm
-
-        tasks = tqdm(tasks, desc=f"teacher[turtle/{style}]", unit="ep", dynamic_ncols=True)
-    return [teacher.play(t, seed) for t in tasks]
+    return _play_scripted(teacher, _turtle_tasks(cfg, "train", n=n, seed=seed), seed, f"turtle/{style}", progress)
 
 
 GYMS.register("turtle", Gym(

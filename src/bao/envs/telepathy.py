@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Sequence
 
-from bao.envs.base import TextEnv
+from bao.envs.qa import QuestionAnswerGym
 from bao.seeding import rng
 
 IDENTITY_REPLY = "That question names one exact entity. To guess, use answer."
@@ -181,40 +181,19 @@ class KBUser:
         return Judgement(0.0, "No, that is not the entity I am thinking of.")
 
 
-class TelepathyGym(TextEnv):
-    """The gym; ``user`` answers questions and judges guesses (``reply``/``judge``)."""
+class TelepathyGym(QuestionAnswerGym):
+    """The gym; ``user`` answers questions and judges guesses (``reply``/``judge``); ``user="kb"`` builds the
+    programmatic :class:`KBUser` over ``kb``. Mechanics: :class:`bao.envs.qa.QuestionAnswerGym`."""
 
-    choices = ("action", "answer")
-    user_involved_choices = frozenset({"answer"})
     task_type = EntityTask
 
     def __init__(self, max_steps: int = 12, user=None, kb: KBSpec | None = None):
-        super().__init__(max_steps)
         if user is None:
             raise ValueError("TelepathyGym needs a user simulator: user='kb' (embedded) or an LLM user (bao.users)")
-        self.user = KBUser(kb or KBSpec()) if user == "kb" else user
-        self.best = 0.0
-        self.questions: list[str] = []
+        super().__init__(max_steps, KBUser(kb or KBSpec()) if user == "kb" else user)
 
-    def _reset(self, task: EntityTask) -> str:
-        self.best = 0.0
-        self.questions = []
-        return f"I am thinking of {task.category}; guess it."  # as in UserRL, never shown to the policy
-
-    def _step(self, action: str) -> tuple[str, float, str | None, bool]:
-        text = action.strip()
-        if text.startswith("[finish]"):
-            return "Episode finished.", 0.0, "finish", True
-        if text.startswith("[answer]"):
-            verdict = self.user.judge(self.task, text[8:].strip())
-            reward = max(0.0, verdict.score - self.best)
-            self.best = max(self.best, verdict.score)
-            if verdict.score >= 1.0:
-                self.success = True
-            return verdict.feedback, reward, "answer", self.success
-        question = text[8:].strip() if text[:1] == "[" and text[7:8] == "]" else text
-        self.questions.append(question)
-        return self.user.reply(self.task, question), 0.0, "action", False
+    def _opening(self, task: EntityTask) -> str:
+        return f"I am thinking of {task.category}; guess it."
 
 
 def load_original_entities(userrl_dir, split: str) -> list[EntityTask]:

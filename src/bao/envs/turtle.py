@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bao.envs.base import TextEnv
+from bao.envs.qa import QuestionAnswerGym
 from bao.envs.telepathy import Judgement, words
 from bao.seeding import derive_seed, rng
 
@@ -214,39 +214,20 @@ class FactUser:
         return Judgement(total, feedback, scores)
 
 
-class TurtleGym(TextEnv):
-    """The gym; ``user`` answers questions and scores stories (``reply``/``judge``)."""
+class TurtleGym(QuestionAnswerGym):
+    """The gym; ``user`` answers questions and scores stories (``reply``/``judge``); ``user="facts"`` builds the
+    programmatic :class:`FactUser` over ``spec``. Mechanics: :class:`bao.envs.qa.QuestionAnswerGym`."""
 
-    choices = ("action", "answer")
-    user_involved_choices = frozenset({"answer"})
     task_type = PuzzleTask
 
     def __init__(self, max_steps: int = 15, user=None, spec: PuzzleSpec | None = None,
                  success_threshold: float = 1.0):
-        super().__init__(max_steps)
         if user is None:
             raise ValueError("TurtleGym needs a user simulator: user='facts' (embedded) or an LLM judge (bao.users)")
-        self.user = FactUser(spec or PuzzleSpec()) if user == "facts" else user
-        self.success_threshold = success_threshold
-        self.best = 0.0
+        super().__init__(max_steps, FactUser(spec or PuzzleSpec()) if user == "facts" else user, success_threshold)
 
-    def _reset(self, task: PuzzleTask) -> str:
-        self.best = 0.0
-        return f"{task.title}: {task.surface}"  # as in UserRL, never shown to the policy
-
-    def _step(self, action: str) -> tuple[str, float, str | None, bool]:
-        text = action.strip()
-        if text.startswith("[finish]"):
-            return "Episode finished.", 0.0, "finish", True
-        if text.startswith("[answer]"):
-            verdict = self.user.judge(self.task, text[8:].strip())
-            reward = max(0.0, verdict.score - self.best)
-            self.best = max(self.best, verdict.score)
-            if self.best >= self.success_threshold - 1e-9:
-                self.success = True
-            return verdict.feedback, round(reward, 6), "answer", self.success
-        question = text[8:].strip() if text[:1] == "[" and text[7:8] == "]" else text
-        return self.user.reply(self.task, question), 0.0, "action", False
+    def _opening(self, task: PuzzleTask) -> str:
+        return f"{task.title}: {task.surface}"
 
 
 def load_original_stories(userrl_dir, split: str) -> list[PuzzleTask]:
