@@ -51,6 +51,12 @@ def sec(name):
     return CFG.to_dict()[name]
 
 
+def teacher_sec():
+    """The teacher keys that shape the data: the LLM teacher's settings only when it is the source."""
+    t = sec("teacher")
+    return t if t["source"] == "llm" else {k: v for k, v in t.items() if k not in ("source", "llm")}
+
+
 def teacher_of(method):
     return "enhanced" if method == "sft" else CFG.methods[method].teacher
 
