@@ -16,13 +16,17 @@ def save_figure(fig, df, out: str | Path, dpi: int = 150) -> None:
     tmp.replace(out.with_suffix(".png"))
 
 
-LABELS = {"sft": "SFT (behavior-enhanced)", "userrl_grpo": "UserRL-GRPO", "bao": "BAO"}
-PALETTE = {"sft": "#7f7f7f", "userrl_grpo": "#1f77b4", "bao": "#d62728"}
+LABELS = {"sft": "SFT (behavior-enhanced)", "userrl_grpo": "UserRL-GRPO", "bao": "BAO",
+          "guess_spam": "guess-spam (scripted, no questions)"}
+PALETTE = {"sft": "#7f7f7f", "userrl_grpo": "#1f77b4", "bao": "#d62728", "guess_spam": "#bcbd22"}
+LINESTYLES = {"guess_spam": "--"}
+"""reference policies (scripted, chat-model agents) are dashed; other names get matplotlib's next colour."""
 
 
 def plot_method_bands(ax, df, x: str, y: str, **line_kw) -> None:
     """One line per method (mean of ``y`` over seeds at each ``x``) with a ±1 std band, in the method's colour."""
     for m, g in df.groupby("method", sort=False):
         st = g.groupby(x)[y].agg(["mean", "std"]).fillna(0.0)
-        ax.plot(st.index, st["mean"], label=LABELS.get(m, m), color=PALETTE.get(m), **line_kw)
+        ax.plot(st.index, st["mean"], label=LABELS.get(m, m), color=PALETTE.get(m),
+                linestyle=LINESTYLES.get(m, "-"), **line_kw)
         ax.fill_between(st.index, st["mean"] - st["std"], st["mean"] + st["std"], alpha=0.2, color=PALETTE.get(m))
