@@ -62,7 +62,7 @@ class TelepathyConfig:
     """max turns (paper: BAO uses 12 for Telepathy-Gym)."""
     t_pen: int = 12
     """over-thinking threshold (ours: the gym's horizon; the code's 15 is Function-Gym's)."""
-    attributes: list = field(default_factory=lambda: ["size", "color", "kind"])
+    attributes: list = field(default_factory=lambda: ["size", "pattern", "color", "kind"])
     """knowledge-base attributes in name order (from size, pattern, color, kind)."""
     values_per_attribute: int = 5
     """difficulty: values per attribute (entities = values ** attributes)."""
