@@ -59,6 +59,11 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True):
     kept = [e for e in examples if len(e.ids) <= cfg.sft.max_seq_len]
     if not kept:
         raise SystemExit(f"sft: no teacher episode fits sft.max_seq_len={cfg.sft.max_seq_len}")
+    if len(kept) < len(examples):
+        longest = max(len(e.ids) for e in examples)
+        print(f"sft: WARNING {len(examples) - len(kept)} of {len(examples)} teacher episodes are longer than "
+              f"sft.max_seq_len={cfg.sft.max_seq_len} (longest {longest} tokens) and are not trained on; raise "
+              f"sft.max_seq_len (and model.context_length) or shorten the episodes", flush=True)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.sft.lr, weight_decay=cfg.sft.weight_decay, betas=(0.9, 0.95))
     gen = torch_generator(seed, "sft-batches")
