@@ -172,7 +172,7 @@ class SFTConfig:
     lr: float = 1.5e-3
     warmup_steps: int = 20
     weight_decay: float = 0.01
-    max_seq_len: int = 1024
+    max_seq_len: int = 2048
     """longer SFT examples are dropped (counted in the log)."""
     threads: int = 1
 
