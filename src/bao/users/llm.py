@@ -60,25 +60,30 @@ def _first_json_object(text: str) -> dict | None:
     return None
 
 
-class LLMTelepathyUser:
-    """The faithful Telepathy-Gym's user and judge, backed by a chat model."""
-
-    name = "telepathy-llm-v0"
+class _LLMUser:
+    """What both LLM users share: the chat backend, the unreadable-reply count, and the Yes/No/Maybe question."""
 
     def __init__(self, chat):
         self.chat = chat
         self.unreadable = 0
 
-    def reply(self, task: EntityTask, question: str) -> str:
-        text = self.chat.complete([
-            {"role": "system", "content": TELEPATHY_QUESTION_SYSTEM},
-            {"role": "user", "content": TELEPATHY_QUESTION_USER.format(entity=task.description, question=question)},
-        ])
+    def _yes_no_maybe(self, system: str, user: str) -> str:
+        text = self.chat.complete([{"role": "system", "content": system}, {"role": "user", "content": user}])
         m = _ANSWER.search(text or "")
         if not m:
             self.unreadable += 1
             return "Maybe"
         return m.group(1).capitalize()
+
+
+class LLMTelepathyUser(_LLMUser):
+    """The faithful Telepathy-Gym's user and judge, backed by a chat model."""
+
+    name = "telepathy-llm-v0"
+
+    def reply(self, task: EntityTask, question: str) -> str:
+        return self._yes_no_maybe(TELEPATHY_QUESTION_SYSTEM,
+                                  TELEPATHY_QUESTION_USER.format(entity=task.description, question=question))
 
     def judge(self, task: EntityTask, guess: str) -> Judgement:
         text = self.chat.complete([
@@ -109,26 +114,14 @@ TURTLE_JUDGE_SYSTEM = (
 TURTLE_JUDGE_USER = "Surface: {surface}\n\nTrue story: {bottom}\n\nCriteria:\n{criteria}\n\nThe player's explanation: {story}"
 
 
-class LLMTurtleUser:
+class LLMTurtleUser(_LLMUser):
     """The faithful Turtle-Gym's user and rubric judge, backed by a chat model."""
 
     name = "turtle-llm-v0"
 
-    def __init__(self, chat):
-        self.chat = chat
-        self.unreadable = 0
-
     def reply(self, task: PuzzleTask, question: str) -> str:
-        text = self.chat.complete([
-            {"role": "system", "content": TURTLE_QUESTION_SYSTEM},
-            {"role": "user", "content": TURTLE_QUESTION_USER.format(surface=task.surface, bottom=task.bottom,
-                                                                    question=question)},
-        ])
-        m = _ANSWER.search(text or "")
-        if not m:
-            self.unreadable += 1
-            return "Maybe"
-        return m.group(1).capitalize()
+        return self._yes_no_maybe(TURTLE_QUESTION_SYSTEM, TURTLE_QUESTION_USER.format(
+            surface=task.surface, bottom=task.bottom, question=question))
 
     def judge(self, task: PuzzleTask, story: str) -> Judgement:
         listing = "\n".join(f"{i + 1}. {s}" for i, (s, _) in enumerate(task.criteria))
