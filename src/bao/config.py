@@ -215,6 +215,11 @@ class RLConfig:
     threads: int = 1
     show_reward: bool = False
     """append the original's ``Reward: r`` line to training observations (UserRL training does; eval never)."""
+    val_tasks: int = 48
+    """greedy validation episodes on fresh training-distribution tasks (split ``val``, never the test split);
+    0 turns validation off (ours: the 48-episode rollout reward of one step is too noisy to read a trend from)."""
+    val_every: int = 4
+    """validate before step 0, every ``val_every`` steps and after the last step."""
 
 
 @dataclass(frozen=True)

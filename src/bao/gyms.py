@@ -122,9 +122,10 @@ def _split_tasks(cfg, section, split, n, seed, draw, load_original):
     from dataclasses import replace
 
     base = cfg.seed if seed is None else seed
-    if split == "test_seen":
-        tasks = draw("train", section.n_test_tasks if n is None else n, base + 7919)
-        return [replace(t, task_id=t.task_id.replace("train", "seen"), split="test_seen") for t in tasks]
+    if split in ("test_seen", "val"):  # fresh draws of the training distribution, each with its own seed
+        offset, tag = (7919, "seen") if split == "test_seen" else (104729, "val")
+        tasks = draw("train", section.n_test_tasks if n is None else n, base + offset)
+        return [replace(t, task_id=t.task_id.replace("train", tag), split=split) for t in tasks]
     if split in ("faithful", "faithful_train"):
         from bao.config import resolve_path
 

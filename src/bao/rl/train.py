@@ -25,6 +25,7 @@ import argparse
 import json
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -149,7 +150,20 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
                            batch_size=rc.tasks_per_step * rc.group_size, show_reward=rc.show_reward)
     env_factory = g.env_factory(cfg, "train")
     user_choices = env_factory().user_involved_choices
+    val_tasks = g.tasks(cfg, "val", n=rc.val_tasks) if rc.val_tasks > 0 else []
+    val_settings = replace(settings, temperature=0.0, batch_size=max(1, len(val_tasks)))
+
+    def validate(after_steps: int) -> dict:
+        """Greedy episodes on the fixed validation tasks: the training-reward trend without sampling noise."""
+        if not val_tasks or not (after_steps % rc.val_every == 0 or after_steps == rc.steps):
+            return {}
+        eps = [r[0] for r in rollout(model, tok, env_factory, val_tasks, val_settings)]
+        m = summarize(eps, range(1, 2))
+        return {"val/score": round(m["score"], 6), "val/user_rate": round(m["user_rate"], 6),
+                "val/pass_at_u/1": round(m["pass_at_u/1"], 6), "val/mean_turns": round(m["mean_turns"], 6)}
+
     curve = []
+    val0 = validate(0)
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_f = open(log_path, "w")
@@ -170,6 +184,9 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
         row = {"step": step, **{f"rollout/{k}": round(v, 6) for k, v in summarize(episodes, range(1, 2)).items()}}
         row.update(rl_step(model, opt, tok, episodes, traces, method, cfg, torch_generator(seed, "ppo", step),
                            user_choices, t_pen=g.t_pen(cfg), success_threshold=g.success_threshold(cfg)))
+        if step == 0:
+            row.update({f"{k}_before": v for k, v in val0.items()})
+        row.update(validate(step + 1))  # after this step's update
         row.update({"time/rollout_s": round(t_roll, 2), "time/step_s": round(time.time() - t0, 2),
                     "rollout/gen_tokens": sum(t.n_tokens for e in episodes for t in e.turns)})
         curve.append(row)
@@ -185,6 +202,16 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
     if log_path is not None:
         log_f.close()
     return model, tok, curve, time.time() - t_start
+
+
+def val_summary(curve: list[dict]) -> dict:
+    """Greedy validation score before RL (logged on step 0 as ``val/score_before``) and after the last step."""
+    after = [r for r in curve if "val/score" in r]
+    if not curve or "val/score_before" not in curve[0] or not after:
+        return {}
+    return {"val_score_before": curve[0]["val/score_before"], "val_score_after": after[-1]["val/score"],
+            "val_user_rate_before": curve[0]["val/user_rate_before"],
+            "val_user_rate_after": after[-1]["val/user_rate"]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -214,6 +241,7 @@ def main(argv: list[str] | None = None) -> None:
         "reward_last_third": avg(curve[-half:], "rollout/score"),
         "user_rate_first_third": avg(curve[:half], "rollout/user_rate"),
         "user_rate_last_third": avg(curve[-half:], "rollout/user_rate"),
+        **val_summary(curve),
         "penalty_info_seeking_turns_total": sum(r["penalty/info_seeking_turns"] for r in curve),
         "penalty_overthinking_episodes_total": sum(r["penalty/overthinking_episodes"] for r in curve),
         "provenance": provenance(cfg, seed=a.seed, wall_time_s=wall, init=str(a.init)),

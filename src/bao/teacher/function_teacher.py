@@ -226,14 +226,16 @@ def system_prompt(env_cfg) -> str:
 
 
 def procedural_tasks(cfg, split: str, n: int | None = None, seed: int | None = None) -> list[Task]:
-    """Tasks of the embedded gym. ``split``: train | test (unseen rules) | test_seen (training rules, new cases)."""
+    """Tasks of the embedded gym. ``split``: train | test (unseen rules) | test_seen (training rules, new cases)
+    | val (training rules, new cases, another seed: RL's validation)."""
     spec = spec_from_config(cfg.function)
     base_seed = cfg.seed if seed is None else seed
-    if split == "test_seen":
+    if split in ("test_seen", "val"):
+        offset, tag = (7919, "seen") if split == "test_seen" else (104729, "val")
         n = cfg.function.n_test_tasks if n is None else n
-        tasks = make_tasks(spec, "train", n, base_seed + 7919, system_prompt(cfg.function), FUNCTION_USER_PROMPT)
-        return [Task(task_id=t.task_id.replace("train", "seen"), rule=t.rule, test_case=t.test_case,
-                     expected=t.expected, messages=t.messages, split="test_seen", meta=t.meta) for t in tasks]
+        tasks = make_tasks(spec, "train", n, base_seed + offset, system_prompt(cfg.function), FUNCTION_USER_PROMPT)
+        return [Task(task_id=t.task_id.replace("train", tag), rule=t.rule, test_case=t.test_case,
+                     expected=t.expected, messages=t.messages, split=split, meta=t.meta) for t in tasks]
     if n is None:
         n = cfg.function.n_train_tasks if split == "train" else cfg.function.n_test_tasks
     return make_tasks(spec, split, n, base_seed, system_prompt(cfg.function), FUNCTION_USER_PROMPT)
