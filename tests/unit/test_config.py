@@ -42,6 +42,12 @@ def test_smoke_config_merges_over_default():
     assert cfg.rl.steps <= 3 and cfg.seeds == [0]
 
 
+def test_exponent_without_dot_is_a_number():
+    """YAML 1.1 reads ``1e-5`` as a string; the config accepts it as the float that was meant."""
+    cfg = config_from_dict(yaml.safe_load("rl: {lr: 1e-5, c_len: 5E-2}"))
+    assert (cfg.rl.lr, cfg.rl.c_len) == (1e-5, 0.05)
+
+
 @pytest.mark.parametrize("raw, fragment", [
     ({"rl": {"lr": "fast"}}, "rl.lr: expected a number"),
     ({"rl": {"stepz": 3}}, "rl.stepz: unknown key"),
