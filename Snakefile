@@ -36,7 +36,7 @@ rule data_all:
 
 rule sft_all:
     input:
-        expand(f"{R}/sft/{{g}}/enhanced/seed{{s}}/metrics.json", g=GYM_NAMES, s=SEEDS),
+        expand(f"{R}/sft/{{g}}/enhanced/seed{{s}}/metrics.json", g=GYM_NAMES, s=sorted({sft_seed(s) for s in SEEDS})),
 
 
 rule rl_all:

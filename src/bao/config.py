@@ -176,6 +176,10 @@ class SFTConfig:
     max_seq_len: int = 2048
     """longer SFT examples are dropped (counted in the log)."""
     threads: int = 1
+    shared: bool = True
+    """one SFT checkpoint per gym x teacher, trained with the first of ``seeds``, starts the RL runs of every seed
+    (ours, allowed by the experiment plan to fit the CPU budget; the SFT row then has one seed). ``false``: one
+    SFT run per seed."""
 
 
 @dataclass(frozen=True)

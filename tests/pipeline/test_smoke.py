@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bao.io import read_json, read_jsonl
 
@@ -87,3 +88,32 @@ def test_rerun_has_nothing_to_do(smoke_run):
     r = _snakemake(smoke_run, "-n")
     assert r.returncode == 0
     assert "Nothing to be done" in r.stdout + r.stderr
+
+
+def _planned_jobs(tmp: Path, overrides: str) -> dict[str, int]:
+    """``snakemake -n`` job counts per rule for the smoke config plus a YAML config file of overrides."""
+    (tmp / "overrides.yaml").write_text(overrides)
+    cmd = [SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", "config/smoke.yaml", str(tmp / "overrides.yaml"),
+           "--config", f"results_dir={tmp}/results", f"data_dir={tmp}/data"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    counts = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.mark.parametrize("shared, sft_runs", [("true", 1), ("false", 3)])
+def test_shared_sft_trains_one_checkpoint_for_all_seeds(tmp_path, shared, sft_runs):
+    """seeds [0, 1, 2] x 3 gyms: one SFT per gym and teacher when shared, one per seed otherwise; RL and the
+    trained methods' evaluations run per seed either way, the SFT row's evaluations follow its checkpoints."""
+    sft = {**yaml.safe_load((ROOT / "config/smoke.yaml").read_text())["sft"], "shared": shared == "true"}
+    jobs = _planned_jobs(tmp_path, yaml.safe_dump({"seeds": [0, 1, 2], "sft": sft}))
+    n_gyms, n_methods = 3, 2  # smoke: function/telepathy/turtle; bao + userrl_grpo
+    n_splits = 3 + 2 + 2  # function: test, test_seen, faithful; telepathy and turtle: test, test_seen
+    assert jobs["train_sft"] == n_gyms * sft_runs
+    assert jobs["train_rl"] == n_gyms * n_methods * 3
+    # evaluations: trained methods x 3 seeds, sft x sft_runs, guess_spam x 1, per gym and split
+    assert jobs["evaluate"] == n_splits * (n_methods * 3 + sft_runs + 1)

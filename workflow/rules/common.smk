@@ -61,6 +61,22 @@ def teacher_of(method):
     return "enhanced" if method == "sft" else CFG.methods[method].teacher
 
 
+def sft_seed(seed):
+    """The SFT checkpoint an RL seed starts from (``sft.shared``: the first seed's, for every seed)."""
+    return SEEDS[0] if CFG.sft.shared else int(seed)
+
+
+def method_seeds(method):
+    """Seeds a method is evaluated with: one for a shared SFT checkpoint and for deterministic scripted policies
+    and chat agents (temperature 0), all of them for trained methods."""
+    if method in SCRIPTED or method in AGENTS or (method == "sft" and CFG.sft.shared):
+        return SEEDS[:1]
+    return SEEDS
+
+
+RUNS = [f"{m}:{s}" for m in EVAL_METHODS for s in method_seeds(m)]
+
+
 def checkpoint_of(wildcards):
     g, m, s = wildcards.gym, wildcards.evalmethod, wildcards.seed
     if m in SCRIPTED or m in AGENTS:
@@ -92,7 +108,8 @@ def eval_sections(wildcards):
 def eval_metrics(gym, split=None):
     """Every eval metrics.json of a gym (of one split when given)."""
     splits = SPLITS[gym] if split is None else [split]
-    return expand(f"{R}/eval/{gym}/{{m}}/seed{{s}}/{{sp}}/metrics.json", m=EVAL_METHODS, s=SEEDS, sp=splits)
+    return [f"{R}/eval/{gym}/{m}/seed{s}/{sp}/metrics.json" for m in EVAL_METHODS for s in method_seeds(m)
+            for sp in splits]
 
 
 def final_outputs():

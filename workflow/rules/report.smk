@@ -15,13 +15,12 @@ rule aggregate:
     params:
         gyms=GYM_NAMES,
         splits=[f"{g}:{sp}" for g in GYM_NAMES for sp in SPLITS[g]],
-        methods=EVAL_METHODS,
-        seeds=SEEDS,
+        runs=RUNS,
     log:
         f"{R}/logs/aggregate.log",
     shell:
         "{PY} -m bao.eval.aggregate --results {R} --gyms {params.gyms} --splits {params.splits}"
-        " --methods {params.methods} --seeds {params.seeds} --tables {R}/tables --summary {output.summary}"
+        " --runs {params.runs} --tables {R}/tables --summary {output.summary}"
         " > {log} 2>&1"
 
 
@@ -34,14 +33,13 @@ rule pareto_figure:
         png=f"{R}/figures/pareto_{{gym}}_{{split}}.png",
         csv=f"{R}/figures/pareto_{{gym}}_{{split}}.csv",
     params:
-        methods=EVAL_METHODS,
-        seeds=SEEDS,
+        runs=RUNS,
         prefix=lambda w: f"{R}/figures/pareto_{w.gym}_{w.split}",
     log:
         f"{R}/logs/pareto_figure/{{gym}}_{{split}}.log",
     shell:
         "{PY} -m bao.plots.pareto --eval-root {R}/eval/{wildcards.gym} --gym {wildcards.gym}"
-        " --methods {params.methods} --seeds {params.seeds} --split {wildcards.split} --out {params.prefix}"
+        " --runs {params.runs} --split {wildcards.split} --out {params.prefix}"
         " > {log} 2>&1"
 
 

@@ -12,7 +12,7 @@ rule train_sft:
         metrics=f"{R}/sft/{{gym}}/{{style}}/seed{{seed}}/metrics.json",
     params:
         cfg=RESOLVED,
-        sections=[sec("sft"), sec("model")],
+        sections=[{k: v for k, v in sec("sft").items() if k != "shared"}, sec("model")],  # `shared` only routes
     log:
         f"{R}/logs/train_sft/{{gym}}_{{style}}_seed{{seed}}.log",
     benchmark:
@@ -28,7 +28,7 @@ rule train_sft:
 # ------------------------------------------------------------------
 rule train_rl:
     input:
-        init=lambda w: f"{R}/sft/{w.gym}/{teacher_of(w.method)}/seed{w.seed}/ckpt",
+        init=lambda w: f"{R}/sft/{w.gym}/{teacher_of(w.method)}/seed{sft_seed(w.seed)}/ckpt",
     output:
         ckpt=directory(f"{R}/rl/{{gym}}/{{method}}/seed{{seed}}/ckpt"),
         metrics=f"{R}/rl/{{gym}}/{{method}}/seed{{seed}}/metrics.json",

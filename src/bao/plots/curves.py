@@ -1,7 +1,7 @@
 """RL training curves per method (``python -m bao.plots.curves --help``).
 
 One panel per logged quantity (rollout reward, user-involvement rate, turns, invalid-call rate, penalty
-firing, entropy, clip fraction), x = RL step, mean ± std over seeds. Writes the PNG and the long-format CSV.
+firing, entropy, clip fraction, greedy validation score), x = policy updates done, mean ± std over seeds. Writes the PNG and the long-format CSV.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from bao.io import read_jsonl  # noqa: E402
 from bao.plots import plot_method_bands, save_figure  # noqa: E402
 
 PANELS = [
-    ("rollout/score", "train reward (success rate)"),
+    ("rollout/score", "train reward (sampled rollouts)"),
+    ("val/score", "greedy score on fixed val tasks"),
     ("rollout/user_rate", "user-involvement rate UR"),
     ("rollout/mean_user_actions", "answers per episode U(τ)"),
     ("rollout/mean_turns", "turns per episode"),
@@ -37,19 +38,27 @@ def curves_frame(rl_root: Path, methods, seeds) -> pd.DataFrame:
     for m in methods:
         for s in seeds:
             for r in read_jsonl(rl_root / m / f"seed{s}" / "curve.jsonl"):
-                rows += [{"method": m, "seed": s, "step": r["step"], "metric": k, "value": r[k]}
-                         for k, _ in PANELS if k in r]
+                # a row's rollout ran before its update; its validation ran after it
+                rows += [{"method": m, "seed": s, "step": r["step"] + k.startswith("val/"), "metric": k,
+                          "value": r[k]} for k, _ in PANELS if k in r]
+                if "val/score_before" in r:  # greedy validation before the first update
+                    rows.append({"method": m, "seed": s, "step": 0, "metric": "val/score",
+                                 "value": r["val/score_before"]})
     return pd.DataFrame(rows)
 
 
 def plot_curves(df: pd.DataFrame):
     sns.set_theme(style="whitegrid", context="notebook")
-    fig, axes = plt.subplots(3, 3, figsize=(14, 10))
+    ncols = 4
+    nrows = -(-len(PANELS) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.4 * nrows))
+    for ax in axes.flat[len(PANELS):]:
+        ax.set_visible(False)
     for ax, (key, title) in zip(axes.flat, PANELS):
         sub = df[df.metric == key]
         plot_method_bands(ax, sub, "step", "value")
         ax.set_title(title)
-        ax.set_xlabel("RL step")
+        ax.set_xlabel("RL step (updates done)")
     axes.flat[0].legend()
     fig.tight_layout()
     return fig

@@ -17,18 +17,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from bao.eval import parse_runs  # noqa: E402
 from bao.io import read_json  # noqa: E402
 from bao.plots import plot_method_bands, save_figure  # noqa: E402
 
 
 
-def frontier_frame(eval_root: Path, methods, seeds, split: str, k_max: int = 9) -> pd.DataFrame:
+def frontier_frame(eval_root: Path, runs, split: str, k_max: int = 9) -> pd.DataFrame:
     rows = []
-    for m in methods:
-        for s in seeds:
-            d = read_json(eval_root / m / f"seed{s}" / split / "metrics.json")
-            if "skipped" in d:
-                continue
+    for m, s in runs:
+        d = read_json(eval_root / m / f"seed{s}" / split / "metrics.json")
+        if "skipped" not in d:
             rows += [{"method": m, "seed": s, "k": k, "pass_rate": d[f"pass_at_u/{k}"]} for k in range(1, k_max + 1)]
     return pd.DataFrame(rows)
 
@@ -50,15 +49,14 @@ def plot_frontier(df: pd.DataFrame, title: str):
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--eval-root", required=True)
-    p.add_argument("--methods", nargs="+", required=True)
-    p.add_argument("--seeds", nargs="+", type=int, required=True)
+    p.add_argument("--runs", nargs="+", required=True, help="<method>:<seed> runs to draw, e.g. sft:0 bao:0 bao:1")
     p.add_argument("--split", default="test")
     p.add_argument("--gym", default="function", help="gym name for the title")
     p.add_argument("--out", required=True, help="output path without extension (.png and .csv are written)")
     a = p.parse_args(argv)
-    df = frontier_frame(Path(a.eval_root), a.methods, a.seeds, a.split)
+    df = frontier_frame(Path(a.eval_root), parse_runs(a.runs), a.split)
     n = df.groupby("method").seed.nunique().max()
-    fig = plot_frontier(df, f"{a.gym.capitalize()}-Gym ({a.split} split), mean ± std over {n} seeds")
+    fig = plot_frontier(df, f"{a.gym.capitalize()}-Gym ({a.split} split), mean ± std over up to {n} seeds")
     save_figure(fig, df, a.out, dpi=150)
     print(f"pareto: {len(df)} points -> {a.out}.png/.csv")
 
