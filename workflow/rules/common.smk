@@ -51,6 +51,11 @@ def sec(name):
     return CFG.to_dict()[name]
 
 
+def gym_sec(gym):
+    """A gym's section without ``sft_steps`` (read by the SFT rule alone), for the rules that build its tasks."""
+    return {k: v for k, v in sec(gym).items() if k != "sft_steps"}
+
+
 def teacher_sec():
     """The teacher keys that shape the data: the LLM teacher's settings only when it is the source."""
     t = sec("teacher")
@@ -97,7 +102,7 @@ def policy_arg(wildcards, input):
 
 def eval_sections(wildcards):
     """Config an evaluation reads: eval, its gym, data; the LLM user for faithful LLM-judged splits; the agent."""
-    out = [sec("eval"), sec(wildcards.gym), sec("data")]
+    out = [sec("eval"), gym_sec(wildcards.gym), sec("data")]
     if wildcards.split == "faithful" and wildcards.gym != "function":
         out.append(sec("users")["eval"])
     if wildcards.evalmethod in AGENTS:

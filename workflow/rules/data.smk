@@ -8,7 +8,7 @@ rule tokenizer:
         directory(f"{D}/tokenizer"),
     params:
         cfg=RESOLVED,
-        sections=[CFG.seed, GYM_NAMES, [sec(g) for g in GYM_NAMES], teacher_sec(), CFG.model.vocab_size],
+        sections=[CFG.seed, GYM_NAMES, [gym_sec(g) for g in GYM_NAMES], teacher_sec(), CFG.model.vocab_size],
     log:
         f"{R}/logs/tokenizer.log",
     benchmark:
@@ -26,7 +26,7 @@ rule teacher_data:
         stats=f"{D}/teacher/{{gym}}/{{style}}.stats.json",
     params:
         cfg=RESOLVED,
-        sections=lambda w: [CFG.seed, sec(w.gym), teacher_sec()],
+        sections=lambda w: [CFG.seed, gym_sec(w.gym), teacher_sec()],
     log:
         f"{R}/logs/teacher_data/{{gym}}_{{style}}.log",
     benchmark:

@@ -12,7 +12,9 @@ rule train_sft:
         metrics=f"{R}/sft/{{gym}}/{{style}}/seed{{seed}}/metrics.json",
     params:
         cfg=RESOLVED,
-        sections=[{k: v for k, v in sec("sft").items() if k != "shared"}, sec("model")],  # `shared` only routes
+        # `shared` only routes checkpoints; the gym may set its own step count
+        sections=lambda w: [{k: v for k, v in sec("sft").items() if k != "shared"}, sec("model"),
+                            {"sft_steps": sec(w.gym)["sft_steps"]}],
     log:
         f"{R}/logs/train_sft/{{gym}}_{{style}}_seed{{seed}}.log",
     benchmark:
@@ -20,7 +22,8 @@ rule train_sft:
     threads: CFG.sft.threads
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m bao.sft.train --config {params.cfg} --teacher-data {input.data}"
-        " --tokenizer {input.tokenizer} --seed {wildcards.seed} --out {output.ckpt} --metrics {output.metrics}"
+        " --tokenizer {input.tokenizer} --seed {wildcards.seed} --gym {wildcards.gym} --out {output.ckpt}"
+        " --metrics {output.metrics}"
         " > {log} 2>&1"
 
 
@@ -35,7 +38,7 @@ rule train_rl:
         curve=f"{R}/rl/{{gym}}/{{method}}/seed{{seed}}/curve.jsonl",
     params:
         cfg=RESOLVED,
-        sections=lambda w: [sec("rl"), sec(w.gym), sec("methods")[w.method]],
+        sections=lambda w: [sec("rl"), gym_sec(w.gym), sec("methods")[w.method]],
     log:
         f"{R}/logs/train_rl/{{gym}}_{{method}}_seed{{seed}}.log",
     benchmark:

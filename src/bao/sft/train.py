@@ -52,7 +52,13 @@ def sft_loss(model, ids, attn, lmask) -> tuple[torch.Tensor, int]:
     return (ce * m).sum() / max(1, n), n
 
 
-def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True):
+def sft_steps(cfg, gym: str | None) -> int:
+    """The gym section's ``sft_steps`` when set (> 0), else ``sft.steps``."""
+    own = getattr(cfg, gym).sft_steps if gym else 0
+    return own if own > 0 else cfg.sft.steps
+
+
+def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True, steps: int | None = None):
     torch.set_num_threads(cfg.sft.threads)
     model = init_policy(cfg.model, tok, derive_seed(seed, "init"))
     examples = [encode_episode(tok, r["messages"], r["assistant"], r["feedback"]) for r in teacher_rows]
@@ -68,6 +74,7 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True):
     opt = torch.optim.AdamW(params, lr=cfg.sft.lr, weight_decay=cfg.sft.weight_decay, betas=(0.9, 0.95))
     gen = torch_generator(seed, "sft-batches")
     batches = length_grouped_batches(kept, cfg.sft.batch_size, gen)
+    steps = cfg.sft.steps if steps is None else steps
     tokens_total, tokens_trained = 0, 0
     curve = []
     t0 = time.time()
@@ -76,14 +83,14 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True):
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=cfg.sft.steps, desc="sft", unit="step", dynamic_ncols=True)
-    for step in range(cfg.sft.steps):
+        bar = tqdm(total=steps, desc="sft", unit="step", dynamic_ncols=True)
+    for step in range(steps):
         if not batches:
             batches = length_grouped_batches(kept, cfg.sft.batch_size, gen)
         batch = [kept[i] for i in batches.pop()]
         ids, attn, lmask = collate(batch, tok.pad_token_id)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, cfg.sft.steps, cfg.sft.warmup_steps, cfg.sft.lr)
+            g["lr"] = lr_at(step, steps, cfg.sft.warmup_steps, cfg.sft.lr)
         loss, n = sft_loss(model, ids, attn, lmask)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -91,7 +98,7 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True):
         opt.step()
         tokens_total += int(attn.sum())
         tokens_trained += n
-        if step % 25 == 0 or step == cfg.sft.steps - 1:
+        if step % 25 == 0 or step == steps - 1:
             curve.append({"step": step, "loss": round(loss.item(), 5), "grad_norm": round(float(gnorm), 4),
                           "lr": opt.param_groups[0]["lr"]})
         if bar is not None:
@@ -101,7 +108,7 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True):
         bar.close()
     wall = time.time() - t0
     stats = {
-        "steps": cfg.sft.steps, "batch_size": cfg.sft.batch_size, "examples": len(examples),
+        "steps": steps, "batch_size": cfg.sft.batch_size, "examples": len(examples),
         "dropped_too_long": len(examples) - len(kept), "tokens_seen": tokens_total,
         "assistant_tokens_trained": tokens_trained, "tokens_per_s": round(tokens_total / wall, 1),
         "final_loss": curve[-1]["loss"], "num_params": num_params(model), "curve": curve,
@@ -115,13 +122,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--teacher-data", required=True, help="teacher episodes (.jsonl from bao.teacher)")
     p.add_argument("--tokenizer", required=True, help="tokenizer directory (or the HF model directory)")
     p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--gym", default=None, help="the gym whose section may set its own sft_steps")
     p.add_argument("--out", required=True, help="checkpoint directory to write")
     p.add_argument("--metrics", required=True, help="metrics JSON to write")
     a = p.parse_args(argv)
     cfg = load_config(a.config)
     tok = load_tokenizer(a.tokenizer)
     rows = read_jsonl(a.teacher_data)
-    model, stats, wall = train(cfg, rows, tok, a.seed)
+    model, stats, wall = train(cfg, rows, tok, a.seed, steps=sft_steps(cfg, a.gym))
     save_policy(model, tok, a.out)
     stats["provenance"] = provenance(cfg, seed=a.seed, wall_time_s=wall, teacher_data=str(a.teacher_data))
     write_json(a.metrics, stats)
