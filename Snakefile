@@ -36,12 +36,13 @@ rule data_all:
 
 rule sft_all:
     input:
-        expand(f"{R}/sft/{{g}}/enhanced/seed{{s}}/metrics.json", g=GYM_NAMES, s=sorted({sft_seed(s) for s in SEEDS})),
+        [f"{R}/sft/{g}/{st}/seed{s}/metrics.json" for g in GYM_NAMES for st in styles_for(g)
+         for s in sorted({sft_seed(s) for s in SEEDS})],
 
 
 rule rl_all:
     input:
-        expand(f"{R}/rl/{{g}}/{{m}}/seed{{s}}/metrics.json", g=GYM_NAMES, m=METHODS, s=SEEDS),
+        [f for g in GYM_NAMES for f in rl_metrics(g)],
 
 
 rule eval_all:

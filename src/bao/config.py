@@ -202,6 +202,32 @@ class MethodConfig:
     teacher: str = "enhanced"
     """which SFT start: ``enhanced`` | ``plain``."""
     reweight_w: float = 0.0
+    """explicit reweighting: -w on every user-involved action (shaping ``reweight``)."""
+    group: str = "main"
+    """``main``: every gym x every seed; ``ablation`` / ``sweep``: only ``ablation.gyms`` x the first
+    ``ablation.seeds`` seeds (the ablation table and the reweighting figure)."""
+
+
+METHOD_GROUPS = ("main", "ablation", "sweep")
+
+
+@dataclass(frozen=True)
+class AblationConfig:
+    """Where the ablation and reweighting-sweep methods run (the paper's ablations are on Function-Gym)."""
+
+    gyms: list = field(default_factory=lambda: ["function"])
+    """gyms the ``ablation``/``sweep`` methods train on (those of ``gyms`` that are listed here)."""
+    seeds: int = 1
+    """how many of ``seeds`` (the first ones) they run with (``config/full.yaml``: 3)."""
+    reweight_w: list = field(default_factory=lambda: [0.01, 0.05, 0.1, 0.2])
+    """explicit-reweighting sweep: one method ``reweight_w<w>`` per value (-w on every user-involved action,
+    BAO's credits, score and SFT start, no BAO regularizers; group ``sweep``). Values are ours."""
+
+
+def sweep_methods(ws) -> dict[str, MethodConfig]:
+    """The reweighting sweep as methods: ``{"reweight_w0.05": MethodConfig(shaping="reweight", ...), ...}``."""
+    return {f"reweight_w{w:g}": MethodConfig(shaping="reweight", credit="r2g", score="sum", teacher="enhanced",
+                                             reweight_w=float(w), group="sweep") for w in ws}
 
 
 @dataclass(frozen=True)
@@ -283,6 +309,7 @@ class Config:
         "bao": MethodConfig(),
         "userrl_grpo": MethodConfig(shaping="none", credit="equalized", score="r2g"),
     })
+    ablation: AblationConfig = field(default_factory=AblationConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def method(self, name: str) -> MethodConfig:
@@ -292,6 +319,14 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def methods_for(self, gym: str) -> list[str]:
+        """The RL methods trained on ``gym``: every ``main`` one, plus ablations/sweeps on ``ablation.gyms``."""
+        return [n for n, m in self.methods.items() if m.group == "main" or gym in self.ablation.gyms]
+
+    def seeds_for(self, method: str) -> list[int]:
+        """The seeds an RL method trains with: all for ``main``, the first ``ablation.seeds`` otherwise."""
+        return list(self.seeds) if self.method(method).group == "main" else list(self.seeds[: self.ablation.seeds])
 
     def hash(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
@@ -370,6 +405,13 @@ def _validate(cfg: Config) -> None:
                 raise ConfigError(f"methods.{name}.{k}: unknown {reg.kind} {val!r}; registered: {reg.names()}")
         if m.teacher not in ("enhanced", "plain"):
             raise ConfigError(f"methods.{name}.teacher: expected 'enhanced' or 'plain', got {m.teacher!r}")
+        if m.group not in METHOD_GROUPS:
+            raise ConfigError(f"methods.{name}.group: expected one of {list(METHOD_GROUPS)}, got {m.group!r}")
+        if not re.fullmatch(r"[a-z][a-z0-9_.]*", name):
+            raise ConfigError(f"methods.{name}: method names are lower-case letters, digits, _ and . (a path part)")
+    if not any(m.group == "main" for m in cfg.methods.values()):
+        raise ConfigError("methods: at least one method needs group: main")
+
     if cfg.rl.group_size < 2:
         raise ConfigError("rl.group_size: group-relative advantages need at least 2 rollouts per task")
     if cfg.rl.num_minibatches < 1 or (cfg.rl.tasks_per_step * cfg.rl.group_size) % cfg.rl.num_minibatches:
@@ -378,6 +420,10 @@ def _validate(cfg: Config) -> None:
 
     if not cfg.gyms or any(g not in GYMS for g in cfg.gyms) or len(set(cfg.gyms)) != len(cfg.gyms):
         raise ConfigError(f"gyms: expected a non-empty list of distinct names from {GYMS.names()}, got {cfg.gyms}")
+    if any(g not in GYMS for g in cfg.ablation.gyms):
+        raise ConfigError(f"ablation.gyms: expected names from {GYMS.names()}, got {cfg.ablation.gyms}")
+    if cfg.ablation.seeds < 1:
+        raise ConfigError("ablation.seeds: need at least 1")
     if cfg.function.value_min > cfg.function.value_max:
         raise ConfigError("function.value_min: must be <= function.value_max")
     try:
@@ -430,6 +476,11 @@ def config_from_dict(raw: dict) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError("config: the top level must be a mapping")
     cfg = _build(Config, raw)
+    if any(isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0 for w in cfg.ablation.reweight_w):
+        raise ConfigError(f"ablation.reweight_w: expected a list of numbers >= 0, got {cfg.ablation.reweight_w}")
+    # the sweep's methods join the configured ones (an explicitly configured method of the same name wins)
+    sweep = {k: v for k, v in sweep_methods(cfg.ablation.reweight_w).items() if k not in cfg.methods}
+    cfg = dataclasses.replace(cfg, methods={**cfg.methods, **sweep})
     _validate(cfg)
     return cfg
 

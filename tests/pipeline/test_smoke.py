@@ -106,14 +106,17 @@ def _planned_jobs(tmp: Path, overrides: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("shared, sft_runs", [("true", 1), ("false", 3)])
-def test_shared_sft_trains_one_checkpoint_for_all_seeds(tmp_path, shared, sft_runs):
-    """seeds [0, 1, 2] x 3 gyms: one SFT per gym and teacher when shared, one per seed otherwise; RL and the
-    trained methods' evaluations run per seed either way, the SFT row's evaluations follow its checkpoints."""
+def test_planned_jobs_follow_seeds_groups_and_sharing(tmp_path, shared, sft_runs):
+    """seeds [0, 1, 2] x 3 gyms: one SFT per gym and teacher when shared, one per seed otherwise; main methods
+    train on every gym x seed, ablations and the reweighting sweep on Function-Gym x the first seed only."""
     sft = {**yaml.safe_load((ROOT / "config/smoke.yaml").read_text())["sft"], "shared": shared == "true"}
     jobs = _planned_jobs(tmp_path, yaml.safe_dump({"seeds": [0, 1, 2], "sft": sft}))
-    n_gyms, n_methods = 3, 2  # smoke: function/telepathy/turtle; bao + userrl_grpo
-    n_splits = 3 + 2 + 2  # function: test, test_seen, faithful; telepathy and turtle: test, test_seen
-    assert jobs["train_sft"] == n_gyms * sft_runs
-    assert jobs["train_rl"] == n_gyms * n_methods * 3
-    # evaluations: trained methods x 3 seeds, sft x sft_runs, guess_spam x 1, per gym and split
-    assert jobs["evaluate"] == n_splits * (n_methods * 3 + sft_runs + 1)
+    n_main, n_ablation = 2, 4 + 1  # bao, userrl_grpo; 4 ablations + 1 reweighting w (smoke)
+    # SFT: enhanced on 3 gyms + plain on Function-Gym (the plain-teacher ablation starts from it)
+    assert jobs["train_sft"] == (3 + 1) * sft_runs
+    assert jobs["train_rl"] == 3 * n_main * 3 + n_ablation
+    # evaluations per split: main x 3 seeds + SFT rows + guess_spam; Function-Gym adds sft_plain and ablations
+    per_split = {"function": n_main * 3 + 2 * sft_runs + 1 + n_ablation, "telepathy": n_main * 3 + sft_runs + 1,
+                 "turtle": n_main * 3 + sft_runs + 1}
+    n_splits = {"function": 3, "telepathy": 2, "turtle": 2}  # function adds the faithful split
+    assert jobs["evaluate"] == sum(per_split[g] * n_splits[g] for g in per_split)

@@ -19,7 +19,7 @@ def test_default_config_loads_and_spells_out_every_key():
     raw = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     assert set(raw) == _keys(Config)
     cfg = load_config(ROOT / "config/config.yaml")
-    for section in ("data", "function", "telepathy", "teacher", "model", "sft", "rl", "eval"):
+    for section in ("data", "function", "telepathy", "turtle", "teacher", "model", "sft", "rl", "eval", "ablation"):
         assert set(raw[section]) == _keys(type(getattr(cfg, section))), section
     assert set(cfg.methods) >= {"bao", "userrl_grpo"}
 
@@ -42,6 +42,26 @@ def test_smoke_config_merges_over_default():
     assert cfg.rl.steps <= 3 and cfg.seeds == [0]
 
 
+def test_method_groups_route_ablations_and_the_reweighting_sweep():
+    cfg = config_from_dict(yaml.safe_load("""
+seeds: [0, 1, 2]
+gyms: [function, telepathy]
+ablation: {gyms: [function], seeds: 1, reweight_w: [0.05, 0.2]}
+methods:
+  bao: {group: main}
+  bao_no_info: {shaping: bao_no_info, group: ablation}
+"""))
+    assert list(cfg.methods) == ["bao", "bao_no_info", "reweight_w0.05", "reweight_w0.2"]
+    w = cfg.methods["reweight_w0.2"]
+    assert (w.shaping, w.credit, w.score, w.teacher, w.reweight_w, w.group) == ("reweight", "r2g", "sum", "enhanced",
+                                                                                0.2, "sweep")
+    assert cfg.methods_for("function") == list(cfg.methods)
+    assert cfg.methods_for("telepathy") == ["bao"]
+    assert cfg.seeds_for("bao") == [0, 1, 2] and cfg.seeds_for("reweight_w0.05") == [0]
+    again = config_from_dict(cfg.to_dict())  # the resolved config round-trips (the sweep is not doubled)
+    assert again.to_dict() == cfg.to_dict()
+
+
 def test_exponent_without_dot_is_a_number():
     """YAML 1.1 reads ``1e-5`` as a string; the config accepts it as the float that was meant."""
     cfg = config_from_dict(yaml.safe_load("rl: {lr: 1e-5, c_len: 5E-2}"))
@@ -61,6 +81,11 @@ def test_exponent_without_dot_is_a_number():
     ({"rl": {"group_size": 1}}, "rl.group_size"),
     ({"eval": {"on_long_prompt": "truncate"}}, "eval.on_long_prompt"),
     ({"bogus": 1}, "bogus: unknown key"),
+    ({"methods": {"x": {"group": "extra"}}}, "methods.x.group"),
+    ({"methods": {"Bad Name": {}}}, "methods.Bad Name: method names"),
+    ({"ablation": {"gyms": ["chess"]}}, "ablation.gyms"),
+    ({"ablation": {"seeds": 0}}, "ablation.seeds"),
+    ({"ablation": {"reweight_w": [-1]}}, "ablation.reweight_w"),
     ({"rl": {"failed_rule": "sometimes"}}, "rl.failed_rule"),
     ({"teacher": {"source": "oracle"}}, "teacher.source"),
     ({"teacher": {"source": "llm"}}, "teacher.llm.kind"),

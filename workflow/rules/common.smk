@@ -1,5 +1,6 @@
 # Shared helpers: config validation, the resolved config every CLI reads, paths and wildcard constraints.
 import os
+import re
 import sys
 
 import yaml
@@ -21,7 +22,8 @@ SEEDS = list(CFG.seeds)
 METHODS = list(CFG.methods)
 SCRIPTED = list(CFG.eval.scripted)
 AGENTS = list(CFG.agents)
-EVAL_METHODS = ["sft"] + METHODS + SCRIPTED + AGENTS
+SFT_ROWS = {"sft": "enhanced", "sft_plain": "plain"}  # SFT-only rows of the tables: eval method -> teacher
+EVAL_METHODS = list(SFT_ROWS) + METHODS + SCRIPTED + AGENTS
 SPLITS = {g: GYMS.get(g).eval_splits(CFG) for g in GYM_NAMES}
 ALL_SPLITS = sorted({sp for v in SPLITS.values() for sp in v})
 PY = sys.executable
@@ -41,8 +43,8 @@ wildcard_constraints:
     gym="|".join(GYM_NAMES),
     seed=r"\d+",
     style="enhanced|plain",
-    method="|".join(METHODS),
-    evalmethod="|".join(EVAL_METHODS),
+    method="|".join(map(re.escape, METHODS)),
+    evalmethod="|".join(map(re.escape, EVAL_METHODS)),
     split="|".join(ALL_SPLITS),
 
 
@@ -63,7 +65,17 @@ def teacher_sec():
 
 
 def teacher_of(method):
-    return "enhanced" if method == "sft" else CFG.methods[method].teacher
+    return SFT_ROWS[method] if method in SFT_ROWS else CFG.methods[method].teacher
+
+
+def styles_for(gym):
+    """Teacher styles whose SFT checkpoint a gym needs (enhanced always; plain when an RL method starts from it)."""
+    return ["enhanced"] + (["plain"] if any(teacher_of(m) == "plain" for m in CFG.methods_for(gym)) else [])
+
+
+def eval_methods_for(gym):
+    """Rows of a gym's tables: the SFT-only checkpoints, its RL methods, scripted policies and chat agents."""
+    return [f"sft_{st}" if st == "plain" else "sft" for st in styles_for(gym)] + CFG.methods_for(gym) + SCRIPTED + AGENTS
 
 
 def sft_seed(seed):
@@ -73,21 +85,25 @@ def sft_seed(seed):
 
 def method_seeds(method):
     """Seeds a method is evaluated with: one for a shared SFT checkpoint and for deterministic scripted policies
-    and chat agents (temperature 0), all of them for trained methods."""
-    if method in SCRIPTED or method in AGENTS or (method == "sft" and CFG.sft.shared):
+    and chat agents (temperature 0); an RL method's own seeds (all for main methods, fewer for ablations)."""
+    if method in SCRIPTED or method in AGENTS:
         return SEEDS[:1]
-    return SEEDS
+    if method in SFT_ROWS:
+        return SEEDS[:1] if CFG.sft.shared else SEEDS
+    return CFG.seeds_for(method)
 
 
-RUNS = [f"{m}:{s}" for m in EVAL_METHODS for s in method_seeds(m)]
+def runs_for(gym):
+    """``method:seed`` of every evaluated run of a gym (the tables' and figures' inputs)."""
+    return [f"{m}:{s}" for m in eval_methods_for(gym) for s in method_seeds(m)]
 
 
 def checkpoint_of(wildcards):
     g, m, s = wildcards.gym, wildcards.evalmethod, wildcards.seed
     if m in SCRIPTED or m in AGENTS:
         return []
-    if m == "sft":
-        return f"{R}/sft/{g}/enhanced/seed{s}/ckpt"
+    if m in SFT_ROWS:
+        return f"{R}/sft/{g}/{SFT_ROWS[m]}/seed{s}/ckpt"
     return f"{R}/rl/{g}/{m}/seed{s}/ckpt"
 
 
@@ -113,8 +129,17 @@ def eval_sections(wildcards):
 def eval_metrics(gym, split=None):
     """Every eval metrics.json of a gym (of one split when given)."""
     splits = SPLITS[gym] if split is None else [split]
-    return [f"{R}/eval/{gym}/{m}/seed{s}/{sp}/metrics.json" for m in EVAL_METHODS for s in method_seeds(m)
-            for sp in splits]
+    return [f"{R}/eval/{gym}/{m}/seed{s}/{sp}/metrics.json" for m in eval_methods_for(gym)
+            for s in method_seeds(m) for sp in splits]
+
+
+def rl_metrics(gym):
+    """Every RL run's metrics.json of a gym."""
+    return [f"{R}/rl/{gym}/{m}/seed{s}/metrics.json" for m in CFG.methods_for(gym) for s in CFG.seeds_for(m)]
+
+
+def main_methods():
+    return [m for m, c in CFG.methods.items() if c.group == "main"]
 
 
 def final_outputs():

@@ -15,7 +15,7 @@ rule aggregate:
     params:
         gyms=GYM_NAMES,
         splits=[f"{g}:{sp}" for g in GYM_NAMES for sp in SPLITS[g]],
-        runs=RUNS,
+        runs=[f"{g}/{r}" for g in GYM_NAMES for r in runs_for(g)],
     log:
         f"{R}/logs/aggregate.log",
     shell:
@@ -33,7 +33,7 @@ rule pareto_figure:
         png=f"{R}/figures/pareto_{{gym}}_{{split}}.png",
         csv=f"{R}/figures/pareto_{{gym}}_{{split}}.csv",
     params:
-        runs=RUNS,
+        runs=lambda w: runs_for(w.gym),
         prefix=lambda w: f"{R}/figures/pareto_{w.gym}_{w.split}",
     log:
         f"{R}/logs/pareto_figure/{{gym}}_{{split}}.log",
@@ -47,16 +47,15 @@ rule pareto_figure:
 # ------------------------------------------------------------------------------------
 rule rl_curves:
     input:
-        lambda w: expand(f"{R}/rl/{w.gym}/{{m}}/seed{{s}}/curve.jsonl", m=METHODS, s=SEEDS),
+        lambda w: [f"{R}/rl/{w.gym}/{m}/seed{s}/curve.jsonl" for m in main_methods() for s in CFG.seeds_for(m)],
     output:
         png=f"{R}/figures/rl_curves_{{gym}}.png",
         csv=f"{R}/figures/rl_curves_{{gym}}.csv",
     params:
-        methods=METHODS,
-        seeds=SEEDS,
+        runs=[f"{m}:{s}" for m in main_methods() for s in CFG.seeds_for(m)],
         prefix=lambda w: f"{R}/figures/rl_curves_{w.gym}",
     log:
         f"{R}/logs/rl_curves/{{gym}}.log",
     shell:
-        "{PY} -m bao.plots.curves --rl-root {R}/rl/{wildcards.gym} --methods {params.methods}"
-        " --seeds {params.seeds} --out {params.prefix} > {log} 2>&1"
+        "{PY} -m bao.plots.curves --rl-root {R}/rl/{wildcards.gym} --runs {params.runs}"
+        " --out {params.prefix} > {log} 2>&1"

@@ -72,14 +72,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--results", required=True, help="results directory (holds eval/<gym>/...)")
     p.add_argument("--gyms", nargs="+", required=True)
     p.add_argument("--splits", nargs="+", required=True, help="<gym>:<split> pairs to tabulate")
-    p.add_argument("--runs", nargs="+", required=True, help="<method>:<seed> runs to collect, e.g. sft:0 bao:0 bao:1")
+    p.add_argument("--runs", nargs="+", required=True,
+                   help="<gym>/<method>:<seed> runs to collect, e.g. function/sft:0 function/bao:1")
     p.add_argument("--tables", required=True, help="directory for <gym>_summary.csv/.md")
     p.add_argument("--summary", required=True, help="flat metrics JSON for DVC")
     a = p.parse_args(argv)
     summary, n_rows = {}, 0
     for gym in a.gyms:
         splits = [s.split(":", 1)[1] for s in a.splits if s.split(":", 1)[0] == gym]
-        df = collect(Path(a.results) / "eval" / gym, parse_runs(a.runs), splits)
+        runs = parse_runs(r.split("/", 1)[1] for r in a.runs if r.split("/", 1)[0] == gym)
+        df = collect(Path(a.results) / "eval" / gym, runs, splits)
         write_gym_tables(df, gym, splits, Path(a.tables) / f"{gym}_summary")
         n_rows += len(df)
         for (m, sp), g in df.groupby(["method", "split"]):

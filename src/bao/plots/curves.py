@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from bao.eval import parse_runs  # noqa: E402
 from bao.io import read_jsonl  # noqa: E402
 from bao.plots import plot_method_bands, save_figure  # noqa: E402
 
@@ -33,17 +34,16 @@ PANELS = [
 ]
 
 
-def curves_frame(rl_root: Path, methods, seeds) -> pd.DataFrame:
+def curves_frame(rl_root: Path, runs) -> pd.DataFrame:
     rows = []
-    for m in methods:
-        for s in seeds:
-            for r in read_jsonl(rl_root / m / f"seed{s}" / "curve.jsonl"):
-                # a row's rollout ran before its update; its validation ran after it
-                rows += [{"method": m, "seed": s, "step": r["step"] + k.startswith("val/"), "metric": k,
-                          "value": r[k]} for k, _ in PANELS if k in r]
-                if "val/score_before" in r:  # greedy validation before the first update
-                    rows.append({"method": m, "seed": s, "step": 0, "metric": "val/score",
-                                 "value": r["val/score_before"]})
+    for m, s in runs:
+        for r in read_jsonl(rl_root / m / f"seed{s}" / "curve.jsonl"):
+            # a row's rollout ran before its update; its validation ran after it
+            rows += [{"method": m, "seed": s, "step": r["step"] + k.startswith("val/"), "metric": k,
+                      "value": r[k]} for k, _ in PANELS if k in r]
+            if "val/score_before" in r:  # greedy validation before the first update
+                rows.append({"method": m, "seed": s, "step": 0, "metric": "val/score",
+                             "value": r["val/score_before"]})
     return pd.DataFrame(rows)
 
 
@@ -67,11 +67,10 @@ def plot_curves(df: pd.DataFrame):
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rl-root", required=True)
-    p.add_argument("--methods", nargs="+", required=True)
-    p.add_argument("--seeds", nargs="+", type=int, required=True)
+    p.add_argument("--runs", nargs="+", required=True, help="<method>:<seed> RL runs to draw, e.g. bao:0 bao:1")
     p.add_argument("--out", required=True, help="output path without extension")
     a = p.parse_args(argv)
-    df = curves_frame(Path(a.rl_root), a.methods, a.seeds)
+    df = curves_frame(Path(a.rl_root), parse_runs(a.runs))
     fig = plot_curves(df)
     save_figure(fig, df, a.out, dpi=120)
     print(f"curves: {len(df)} points -> {a.out}.png/.csv")
