@@ -275,6 +275,8 @@ class EvalConfig:
     """cap on the faithful split's tasks (Function: 78, Telepathy: 41 exist); a smaller cap for cheap endpoint runs."""
     scripted: list = field(default_factory=lambda: ["guess_spam"])
     """scripted reference policies evaluated beside the models (bao.agent.scripted; ours)."""
+    n_boot: int = 2000
+    """bootstrap replicates behind every 95% interval in the tables (paired over test tasks x seeds)."""
     on_long_prompt: str = "skip"
     """``skip``: a prompt longer than the context ends the episode as ``prompt_too_long`` (a failure, counted);
     ``error``: stop with a message."""

@@ -3,25 +3,35 @@
 ALL_EVAL = [f for g in GYM_NAMES for f in eval_metrics(g)]
 
 
-# main table per gym: Score, Pass@U-1, UR per method (mean ± std over seeds)
-# --------------------------------------------------------------------------
+PAPER_TABLES = ["main", "ablation", "paper_vs_ours"]
+
+
+# tables: per-gym summaries (mean ± std over seeds, every split) and the paper-style tables with 95% paired-
+# bootstrap intervals (main, ablation, paper vs ours), as Markdown, CSV and LaTeX
+# ---------------------------------------------------------------------------------------------------------
 rule aggregate:
     input:
         ALL_EVAL,
+        reported="data/paper/reported.csv",
     output:
         md=[f"{R}/tables/{g}_summary.md" for g in GYM_NAMES],
         csv=[f"{R}/tables/{g}_summary.csv" for g in GYM_NAMES],
+        paper=[f"{R}/tables/{t}.{ext}" for t in PAPER_TABLES for ext in ("md", "csv", "tex")],
         summary=f"{R}/summary.json",
     params:
+        cfg=RESOLVED,
+        sections=[CFG.seed, sec("methods"), sec("ablation"), CFG.eval.n_boot],
         gyms=GYM_NAMES,
         splits=[f"{g}:{sp}" for g in GYM_NAMES for sp in SPLITS[g]],
         runs=[f"{g}/{r}" for g in GYM_NAMES for r in runs_for(g)],
     log:
         f"{R}/logs/aggregate.log",
+    benchmark:
+        f"{R}/benchmarks/aggregate.tsv"
     shell:
         "{PY} -m bao.eval.aggregate --results {R} --gyms {params.gyms} --splits {params.splits}"
-        " --runs {params.runs} --tables {R}/tables --summary {output.summary}"
-        " > {log} 2>&1"
+        " --runs {params.runs} --tables {R}/tables --summary {output.summary} --config {params.cfg}"
+        " --reported {input.reported} > {log} 2>&1"
 
 
 # Pass@U-k Pareto frontier (BAO's main figure)

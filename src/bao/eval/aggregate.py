@@ -3,8 +3,9 @@
 For each gym, reads ``<results>/eval/<gym>/<method>/seed<s>/<split>/metrics.json`` and writes
 ``<tables>/<gym>_summary.csv`` (one row per method x split x seed) and ``.md`` (mean ± std over seeds, n
 stated); then one flat ``summary.json`` over all gyms (``<gym>/<split>/<method>/<metric>``) that DVC reads as
-metrics (``dvc metrics show`` / ``dvc metrics diff``). Every cell is computed here from the metrics files;
-nothing is typed in.
+metrics (``dvc metrics show`` / ``dvc metrics diff``). With ``--config`` it also writes the paper-style
+tables with 95% paired-bootstrap intervals from the episodes (``main``, ``ablation``, ``paper_vs_ours``; Markdown,
+CSV, LaTeX; :mod:`bao.eval.tables`). Every cell is computed here from the evaluation files; nothing is typed in.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from bao.config import load_config
 from bao.eval import parse_runs
+from bao.eval import tables as T
 from bao.io import atomic_write_text, read_json, write_json
 
 COLUMNS = ["score", "pass_at_u/1", "pass_at_u/3", "user_rate", "mean_user_actions", "mean_turns",
@@ -67,6 +70,43 @@ def write_gym_tables(df: pd.DataFrame, gym: str, splits, out: Path) -> None:
     atomic_write_text(out.with_suffix(".md"), "\n".join(parts) + "\n")
 
 
+def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str, int]]],
+                       splits_by_gym: dict[str, list[str]], tables: Path, reported: Path | None) -> None:
+    """main / ablation / paper-vs-ours tables with paired-bootstrap intervals (:mod:`bao.eval.tables`)."""
+    n_boot, seed = cfg.eval.n_boot, cfg.seed
+    group = {m: c.group for m, c in cfg.methods.items()}
+    test = {g: T.load_runs(results / "eval" / g, runs_by_gym[g], "test") for g in runs_by_gym}
+    main_rows = {g: [m for m in dict.fromkeys(m for m, _ in runs_by_gym[g]) if group.get(m, "main") == "main"
+                     and m != "sft_plain"] for g in runs_by_gym}
+    n_note = ("Test split (unseen rules/entities/puzzles). Each cell: value [95% paired-bootstrap interval over test "
+              f"tasks x seeds, {n_boot} replicates]; n = tasks x seeds (a shared SFT checkpoint and deterministic "
+              "scripted policies have one seed). Computed by `bao.eval.aggregate` from `results/eval/*/*/seed*/test/`.")
+    T.write_table(T.main_table(test, main_rows, n_boot, seed), "main", tables / "main",
+                  "Main results: SFT vs UserRL-GRPO vs BAO", n_note)
+    abl = []
+    for g in runs_by_gym:
+        if g not in cfg.ablation.gyms:
+            continue
+        others = [m for m in dict.fromkeys(m for m, _ in runs_by_gym[g])
+                  if m in ("sft", "sft_plain") or group.get(m) in ("ablation", "sweep")]
+        abl.append(T.ablation_table(test[g], "bao", others, g, n_boot, seed))
+    abl_df = pd.concat(abl, ignore_index=True) if abl else pd.DataFrame()
+    T.write_table(abl_df, "ablation", tables / "ablation", "Ablations and explicit reweighting",
+                  "Test split. Each method beside BAO: its value and (in brackets) the paired difference to BAO with "
+                  "its 95% bootstrap interval. Ablations and the reweighting sweep run on "
+                  f"{', '.join(cfg.ablation.gyms)} with the first {cfg.ablation.seeds} seed(s).")
+    if reported is not None and reported.exists():
+        ours = {(g, sp): (test[g] if sp == "test" else T.load_runs(results / "eval" / g, runs_by_gym[g], sp))
+                for g in runs_by_gym for sp in splits_by_gym[g] if sp in ("test", "faithful")}
+        T.write_table(T.paper_vs_ours(pd.read_csv(reported), ours, n_boot, seed), "paper_vs_ours",
+                      tables / "paper_vs_ours", "The paper's claims, checked here",
+                      f"Paper numbers from `{reported.as_posix()}` (source and status per row there; BAO's are "
+                      "secondary and unverified). Absolute values are not comparable (Qwen3-4B on the original "
+                      "gyms vs a 2M-parameter model); the last column says whether the *direction* of each claim "
+                      "holds here: yes / no when the 95% interval of our paired difference excludes 0, "
+                      "unresolved when it does not, not run when a method is missing.")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--results", required=True, help="results directory (holds eval/<gym>/...)")
@@ -74,19 +114,27 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--splits", nargs="+", required=True, help="<gym>:<split> pairs to tabulate")
     p.add_argument("--runs", nargs="+", required=True,
                    help="<gym>/<method>:<seed> runs to collect, e.g. function/sft:0 function/bao:1")
-    p.add_argument("--tables", required=True, help="directory for <gym>_summary.csv/.md")
+    p.add_argument("--tables", required=True, help="directory for the tables")
     p.add_argument("--summary", required=True, help="flat metrics JSON for DVC")
+    p.add_argument("--config", default=None, help="pipeline config (method groups, bootstrap settings); "
+                                                 "without it only the per-gym summaries are written")
+    p.add_argument("--reported", default=None, help="the papers' numbers (data/paper/reported.csv)")
     a = p.parse_args(argv)
     summary, n_rows = {}, 0
+    runs_by_gym, splits_by_gym = {}, {}
     for gym in a.gyms:
         splits = [s.split(":", 1)[1] for s in a.splits if s.split(":", 1)[0] == gym]
         runs = parse_runs(r.split("/", 1)[1] for r in a.runs if r.split("/", 1)[0] == gym)
+        runs_by_gym[gym], splits_by_gym[gym] = runs, splits
         df = collect(Path(a.results) / "eval" / gym, runs, splits)
         write_gym_tables(df, gym, splits, Path(a.tables) / f"{gym}_summary")
         n_rows += len(df)
         for (m, sp), g in df.groupby(["method", "split"]):
             for c in ("score", "pass_at_u/1", "user_rate", "mean_turns"):
                 summary[f"{gym}/{sp}/{m}/{c.replace('/', '_')}"] = round(float(g[c].mean()), 6)
+    if a.config:
+        write_paper_tables(load_config(a.config), Path(a.results), runs_by_gym, splits_by_gym, Path(a.tables),
+                           Path(a.reported) if a.reported else None)
     write_json(a.summary, summary)
     print(f"aggregate: {n_rows} rows over {len(a.gyms)} gyms -> {a.tables}, {a.summary}")
 
