@@ -93,6 +93,11 @@ def method_seeds(method):
     return CFG.seeds_for(method)
 
 
+def main_runs_for(gym):
+    """The runs of the main comparison (no ablations or sweep): Pareto frontier and main table rows."""
+    return [r for r in runs_for(gym) if r.split(":")[0] not in CFG.methods or CFG.methods[r.split(":")[0]].group == "main"]
+
+
 def runs_for(gym):
     """``method:seed`` of every evaluated run of a gym (the tables' and figures' inputs)."""
     return [f"{m}:{s}" for m in eval_methods_for(gym) for s in method_seeds(m)]

@@ -43,13 +43,14 @@ rule pareto_figure:
         png=f"{R}/figures/pareto_{{gym}}_{{split}}.png",
         csv=f"{R}/figures/pareto_{{gym}}_{{split}}.csv",
     params:
-        runs=lambda w: runs_for(w.gym),
+        runs=lambda w: main_runs_for(w.gym),
+        boot=f"--n-boot {CFG.eval.n_boot} --seed {CFG.seed}",
         prefix=lambda w: f"{R}/figures/pareto_{w.gym}_{w.split}",
     log:
         f"{R}/logs/pareto_figure/{{gym}}_{{split}}.log",
     shell:
         "{PY} -m bao.plots.pareto --eval-root {R}/eval/{wildcards.gym} --gym {wildcards.gym}"
-        " --runs {params.runs} --split {wildcards.split} --out {params.prefix}"
+        " --runs {params.runs} --split {wildcards.split} {params.boot} --out {params.prefix}"
         " > {log} 2>&1"
 
 

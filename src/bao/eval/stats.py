@@ -26,11 +26,16 @@ from bao.types import Episode
 METRICS = ("score", "pass_at_u/1", "user_rate", "reward_translation_rate")
 
 
+K_MAX = 9
+
+
 def episode_values(ep: Episode) -> dict[str, float]:
-    """One episode's contribution to each metric of :data:`METRICS` (``rtr_num``/``rtr_den`` for the ratio)."""
+    """One episode's contribution to each metric of :data:`METRICS` and to Pass@U-k for k = 1..9
+    (``rtr_num``/``rtr_den`` for the reward-translation ratio)."""
     answers = [t for t in ep.turns if t.user_involved]
+    passes = pass_at_u([ep], range(1, K_MAX + 1))
     return {"score": float(ep.total_reward),
-            "pass_at_u/1": pass_at_u([ep], [1])[1],
+            **{f"pass_at_u/{k}": v for k, v in passes.items()},
             "user_rate": ep.num_user_actions / len(ep.turns) if ep.turns else 0.0,
             "rtr_num": float(sum(1 for t in answers if t.reward != 0)),
             "rtr_den": float(len(answers))}
@@ -45,7 +50,7 @@ class Runs:
     @classmethod
     def from_episodes(cls, by_seed: Sequence[Sequence[Episode]], task_ids: Sequence[str]) -> "Runs":
         """``by_seed[s]`` = the episodes of seed ``s``; each must cover exactly ``task_ids`` (any order)."""
-        keys = ("score", "pass_at_u/1", "user_rate", "rtr_num", "rtr_den")
+        keys = ("score", *(f"pass_at_u/{k}" for k in range(1, K_MAX + 1)), "user_rate", "rtr_num", "rtr_den")
         out = {k: np.zeros((len(by_seed), len(task_ids))) for k in keys}
         col = {t: j for j, t in enumerate(task_ids)}
         for i, eps in enumerate(by_seed):
