@@ -70,3 +70,36 @@ rule rl_curves:
     shell:
         "{PY} -m bao.plots.curves --rl-root {R}/rl/{wildcards.gym} --runs {params.runs}"
         " --out {params.prefix} > {log} 2>&1"
+
+
+# explicit reweighting vs BAO in (UR, Score) space, with each frontier's hypervolume (ablation gyms)
+# ---------------------------------------------------------------------------------------------------
+def sweep_set():
+    """<method>=<w> of the reweighting frontier: w = 0 is BAO without regularizers, then the sweep."""
+    zero = ["bao_no_reg=0"] if "bao_no_reg" in CFG.methods else []
+    return zero + [f"{m}={c.reweight_w:g}" for m, c in CFG.methods.items() if c.group == "sweep"]
+
+
+def sweep_runs(gym):
+    names = {s.split("=")[0] for s in sweep_set()} | {"bao", "userrl_grpo", "sft"}
+    return [r for r in runs_for(gym) if r.split(":")[0] in names]
+
+
+rule sweep_figure:
+    input:
+        lambda w: [f"{R}/eval/{w.gym}/{r.split(':')[0]}/seed{r.split(':')[1]}/test/metrics.json"
+                   for r in sweep_runs(w.gym)],
+    output:
+        png=f"{R}/figures/reweighting_{{gym}}.png",
+        csv=f"{R}/figures/reweighting_{{gym}}.csv",
+        hv=f"{R}/figures/reweighting_{{gym}}_hypervolume.csv",
+    params:
+        runs=lambda w: sweep_runs(w.gym),
+        sweep=sweep_set(),
+        boot=f"--n-boot {CFG.eval.n_boot} --seed {CFG.seed}",
+        prefix=lambda w: f"{R}/figures/reweighting_{w.gym}",
+    log:
+        f"{R}/logs/sweep_figure/{{gym}}.log",
+    shell:
+        "{PY} -m bao.plots.sweep --eval-root {R}/eval/{wildcards.gym} --gym {wildcards.gym} --runs {params.runs}"
+        " --sweep {params.sweep} {params.boot} --out {params.prefix} > {log} 2>&1"
