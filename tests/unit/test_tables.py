@@ -44,7 +44,7 @@ def _tables(tmp: Path, runs: list[str]) -> dict[str, pd.DataFrame]:
     aggregate.main(["--results", str(tmp), "--gyms", "function", "--splits", "function:test", "--runs",
                     *[f"function/{r}" for r in runs], "--tables", str(tmp / "tables"), "--summary",
                     str(tmp / "summary.json"), "--config", str(cfg), "--reported", str(reported)])
-    return {t: pd.read_csv(tmp / "tables" / f"{t}.csv") for t in ("main", "ablation", "paper_vs_ours")}
+    return {t: pd.read_csv(tmp / "tables" / f"{t}.csv") for t in ("main", "ablation", "paper_vs_ours", "behavior")}
 
 
 def _setup(tmp: Path, bao_seed1_solved: list[bool]) -> dict[str, pd.DataFrame]:
@@ -68,6 +68,10 @@ def test_cells_come_from_the_evaluation_files(tmp_path):
             assert main.loc[m, metric] == pytest.approx(sum(x[metric] for x in per_seed) / len(seeds))
         assert main.loc[m, "score_lo"] <= main.loc[m, "score"] <= main.loc[m, "score_hi"]
         assert (main.loc[m, "seeds"], main.loc[m, "tasks"]) == (len(seeds), len(TASKS))
+    beh = t["behavior"].set_index("method")
+    per_seed = [pd.read_json(tmp_path / f"eval/function/userrl_grpo/seed{s}/test/metrics.json", typ="series")
+                for s in (0, 1)]
+    assert beh.loc["userrl_grpo", "effective_turns"] == pytest.approx(sum(x["effective_turns"] for x in per_seed) / 2)
     abl = t["ablation"].set_index("method")
     assert abl.loc["bao_no_reg", "score_delta"] == pytest.approx(0.5 - (6 + 7) / 16)
     assert set(abl.index) == {"bao", "sft", "bao_no_reg"}

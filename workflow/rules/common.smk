@@ -152,6 +152,7 @@ def final_outputs():
     for g in GYM_NAMES:
         out += [f"{D}/teacher/{g}/plain.jsonl", f"{R}/tables/{g}_summary.md", f"{R}/figures/rl_curves_{g}.png"]
         out += [f"{R}/figures/pareto_{g}_{sp}.png" for sp in SPLITS[g] if sp != "faithful"]
+        out.append(f"{R}/figures/behavior_{g}.png")
         if g in CFG.ablation.gyms:
             out.append(f"{R}/figures/reweighting_{g}.png")
     return out

@@ -3,7 +3,7 @@
 ALL_EVAL = [f for g in GYM_NAMES for f in eval_metrics(g)]
 
 
-PAPER_TABLES = ["main", "ablation", "paper_vs_ours"]
+PAPER_TABLES = ["main", "ablation", "paper_vs_ours", "behavior"]
 
 
 # tables: per-gym summaries (mean ± std over seeds, every split) and the paper-style tables with 95% paired-
@@ -103,3 +103,21 @@ rule sweep_figure:
     shell:
         "{PY} -m bao.plots.sweep --eval-root {R}/eval/{wildcards.gym} --gym {wildcards.gym} --runs {params.runs}"
         " --sweep {params.sweep} {params.boot} --out {params.prefix} > {log} 2>&1"
+
+
+# behaviour: episode length, action mix, end reasons, answer length per method (main methods, test split)
+# -------------------------------------------------------------------------------------------------------
+rule behavior_figure:
+    input:
+        lambda w: eval_metrics(w.gym, "test"),
+    output:
+        png=f"{R}/figures/behavior_{{gym}}.png",
+        csv=f"{R}/figures/behavior_{{gym}}.csv",
+    params:
+        runs=lambda w: main_runs_for(w.gym),
+        prefix=lambda w: f"{R}/figures/behavior_{w.gym}",
+    log:
+        f"{R}/logs/behavior_figure/{{gym}}.log",
+    shell:
+        "{PY} -m bao.plots.behavior --eval-root {R}/eval/{wildcards.gym} --gym {wildcards.gym}"
+        " --runs {params.runs} --split test --out {params.prefix} > {log} 2>&1"

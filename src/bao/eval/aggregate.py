@@ -22,7 +22,7 @@ from bao.eval import tables as T
 from bao.io import atomic_write_text, read_json, write_json
 
 COLUMNS = ["score", "pass_at_u/1", "pass_at_u/3", "user_rate", "mean_user_actions", "mean_turns",
-           "invalid_call_rate", "reward_translation_rate", "effective_turns"]
+           "invalid_call_rate", "reward_translation_rate", "effective_turns", "time_weighted_performance"]
 
 
 def collect(eval_root: Path, runs, splits) -> pd.DataFrame:
@@ -71,7 +71,8 @@ def write_gym_tables(df: pd.DataFrame, gym: str, splits, out: Path) -> None:
 
 
 def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str, int]]],
-                       splits_by_gym: dict[str, list[str]], tables: Path, reported: Path | None) -> None:
+                       splits_by_gym: dict[str, list[str]], tables: Path, reported: Path | None,
+                       summaries: dict[str, pd.DataFrame]) -> None:
     """main / ablation / paper-vs-ours tables with paired-bootstrap intervals (:mod:`bao.eval.tables`)."""
     n_boot, seed = cfg.eval.n_boot, cfg.seed
     group = {m: c.group for m, c in cfg.methods.items()}
@@ -83,6 +84,10 @@ def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str
               "scripted policies have one seed). Computed by `bao.eval.aggregate` from `results/eval/*/*/seed*/test/`.")
     T.write_table(T.main_table(test, main_rows, n_boot, seed), "main", tables / "main",
                   "Main results: SFT vs UserRL-GRPO vs BAO", n_note)
+    T.write_table(T.behavior_table(summaries, main_rows), "behavior", tables / "behavior",
+                  "Turn efficiency (UserRL Table 4) and interaction statistics",
+                  "Test split, mean ± sample std over seeds. Effective turns: turns before the last non-zero reward; "
+                  "time-weighted performance: reward at turn i weighted 1/(i+1), summed.")
     abl = []
     for g in runs_by_gym:
         if g not in cfg.ablation.gyms:
@@ -121,20 +126,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--reported", default=None, help="the papers' numbers (data/paper/reported.csv)")
     a = p.parse_args(argv)
     summary, n_rows = {}, 0
-    runs_by_gym, splits_by_gym = {}, {}
+    runs_by_gym, splits_by_gym, summaries = {}, {}, {}
     for gym in a.gyms:
         splits = [s.split(":", 1)[1] for s in a.splits if s.split(":", 1)[0] == gym]
         runs = parse_runs(r.split("/", 1)[1] for r in a.runs if r.split("/", 1)[0] == gym)
         runs_by_gym[gym], splits_by_gym[gym] = runs, splits
         df = collect(Path(a.results) / "eval" / gym, runs, splits)
         write_gym_tables(df, gym, splits, Path(a.tables) / f"{gym}_summary")
+        summaries[gym] = df
         n_rows += len(df)
         for (m, sp), g in df.groupby(["method", "split"]):
             for c in ("score", "pass_at_u/1", "user_rate", "mean_turns"):
                 summary[f"{gym}/{sp}/{m}/{c.replace('/', '_')}"] = round(float(g[c].mean()), 6)
     if a.config:
         write_paper_tables(load_config(a.config), Path(a.results), runs_by_gym, splits_by_gym, Path(a.tables),
-                           Path(a.reported) if a.reported else None)
+                           Path(a.reported) if a.reported else None, summaries)
     write_json(a.summary, summary)
     print(f"aggregate: {n_rows} rows over {len(a.gyms)} gyms -> {a.tables}, {a.summary}")
 

@@ -165,7 +165,35 @@ def _rows_paper(df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     return head, body
 
 
-ROWS = {"main": _rows_main, "ablation": _rows_ablation, "paper_vs_ours": _rows_paper}
+BEHAVIOR = {"effective_turns": "effective turns", "time_weighted_performance": "time-weighted perf.",
+            "mean_turns": "turns", "mean_user_actions": "answers U", "invalid_call_rate": "malformed calls"}
+
+
+def behavior_table(per_gym: Mapping[str, pd.DataFrame], methods_of: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """UserRL Table 4 and friends from the metrics files: mean and sample std over seeds per gym x method."""
+    rows = []
+    for gym, df in per_gym.items():
+        sub = df[df.split == "test"]
+        for m in methods_of[gym]:
+            g = sub[sub.method == m]
+            if g.empty:
+                continue
+            row = {"gym": gym, "method": m, "seeds": len(g)}
+            for c in BEHAVIOR:
+                row[c], row[f"{c}_std"] = float(g[c].mean()), float(g[c].std()) if len(g) > 1 else 0.0
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _rows_behavior(df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    head = ["gym", "method", "seeds", *BEHAVIOR.values()]
+    body = [[r["gym"], r["method"], str(r["seeds"])] +
+            [f"{r[c]:.3f}" + (f" ± {r[f'{c}_std']:.3f}" if r["seeds"] > 1 else "") for c in BEHAVIOR]
+            for _, r in df.iterrows()]
+    return head, body
+
+
+ROWS = {"main": _rows_main, "ablation": _rows_ablation, "paper_vs_ours": _rows_paper, "behavior": _rows_behavior}
 
 
 def markdown(head: Sequence[str], body: Sequence[Sequence[str]]) -> str:
