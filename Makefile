@@ -6,13 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke dry-run bench clean-results help
+.PHONY: run test smoke dry-run bench plots clean-results help
 
 help:
 	@echo "make run    - full embedded-default pipeline (snakemake --cores all), results in results/"
 	@echo "make test   - the test suite (unit, env contract, config, end-to-end smoke)"
 	@echo "make smoke  - the pipeline on config/smoke.yaml (a few minutes)"
 	@echo "make bench  - rollout throughput benchmark (benchmarks/rollout_throughput.py)"
+	@echo "make plots  - dvc plots show with an offline template -> results/dvc_plots/index.html"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/rollout_throughput.py
+
+plots: $(STAMP)
+	$(BIN)/python -m bao.dvc_plots --out results/dvc_plots
 
 clean-results:
 	rm -rf results/* .snakemake

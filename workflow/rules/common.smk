@@ -148,6 +148,11 @@ def main_methods():
 
 
 def final_outputs():
+    """Everything `snakemake` builds by default, the report last (it links the rest)."""
+    return report_inputs() + [f"{R}/report.md", f"{R}/report.html"]
+
+
+def report_inputs():
     out = [f"{R}/summary.json"]
     for g in GYM_NAMES:
         out += [f"{D}/teacher/{g}/plain.jsonl", f"{R}/tables/{g}_summary.md", f"{R}/figures/rl_curves_{g}.png"]

@@ -121,3 +121,19 @@ rule behavior_figure:
     shell:
         "{PY} -m bao.plots.behavior --eval-root {R}/eval/{wildcards.gym} --gym {wildcards.gym}"
         " --runs {params.runs} --split test --out {params.prefix} > {log} 2>&1"
+
+
+# the report: links every table and figure with one line each, provenance and per-rule wall times
+# -----------------------------------------------------------------------------------------------
+rule report:
+    input:
+        report_inputs(),
+    output:
+        md=f"{R}/report.md",
+        html=f"{R}/report.html",
+    params:
+        cfg=RESOLVED,
+    log:
+        f"{R}/logs/report.log",
+    shell:
+        "{PY} -m bao.report --config {params.cfg} --results {R} > {log} 2>&1"

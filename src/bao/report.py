@@ -1,0 +1,121 @@
+"""One page that links every table and figure (``python -m bao.report --help``).
+
+Writes ``results/report.md`` and ``results/report.html`` (rendered with markdown-it, images and links relative,
+so the folder can be copied or served as is). Each table and figure gets one line saying what it shows; the main
+and paper-vs-ours tables are inlined. Provenance: git commit, config hash, machine, Python/torch versions, and the
+wall time of every rule from Snakemake's ``benchmark:`` files (summed per rule and in total).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+from collections import defaultdict
+from pathlib import Path
+
+from bao.config import load_config
+from bao.io import atomic_write_text
+from bao.provenance import provenance
+
+TABLES = {
+    "main": "Score, Pass@U-1, UR and reward-translation rate per gym and method, with 95% paired-bootstrap intervals "
+            "(the paper's main table).",
+    "paper_vs_ours": "The paper's reported numbers beside ours, and whether the direction of each claim holds here.",
+    "ablation": "BAO against its ablations and the explicit-reweighting sweep (paired differences to BAO).",
+    "behavior": "Turn efficiency (UserRL Table 4: effective turns, time-weighted performance) and interaction counts.",
+}
+FIGURES = {
+    "pareto": "Pass@U-k frontier: success within the first k user-involved actions, k = 1..9 (BAO's main figure).",
+    "reweighting": "Explicit reweighting (-w per answer) against BAO in (UR, Score) space, with frontier hypervolumes.",
+    "rl_curves": "RL training curves: sampled reward, greedy validation score, UR, turns, penalties, entropy, clipping.",
+    "behavior": "Episode length, action mix, end reasons and answer length per method.",
+}
+
+
+def rule_times(bench_root: Path) -> dict[str, tuple[int, float]]:
+    """{rule: (jobs, seconds)} from ``<bench_root>/<rule>/*.tsv`` (and ``<bench_root>/<rule>.tsv``)."""
+    out: dict[str, list] = defaultdict(lambda: [0, 0.0])
+    for f in sorted(bench_root.rglob("*.tsv")):
+        rule = f.parent.name if f.parent != bench_root else f.stem
+        with open(f) as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+        if rows:
+            out[rule][0] += 1
+            out[rule][1] += float(rows[-1]["s"])
+    return {k: (v[0], v[1]) for k, v in sorted(out.items(), key=lambda kv: -kv[1][1])}
+
+
+def _figures(results: Path) -> list[tuple[str, str]]:
+    figs = []
+    for png in sorted((results / "figures").glob("*.png")):
+        kind = next((k for k in FIGURES if png.stem.startswith(k)), None)
+        if kind:
+            figs.append((png.relative_to(results).as_posix(), FIGURES[kind]))
+    return figs
+
+
+def build(results: Path, cfg, config_path: str) -> str:
+    prov = provenance(cfg, seed=cfg.seed, config=config_path)
+    lines = ["# bao-repro report", "",
+             f"Gyms: {', '.join(cfg.gyms)}; seeds: {cfg.seeds}; methods: {', '.join(cfg.methods)}. "
+             "Every number below is computed by the pipeline from the files it links to.", "",
+             "## Provenance", "",
+             f"- git commit: `{prov.get('git_commit')}`; config hash: `{prov.get('config_hash')}` ({config_path})",
+             f"- machine: {prov.get('machine')}, {os.cpu_count()} CPU cores; versions: " +
+             ", ".join(f"{k} {v}" for k, v in prov.get("versions", {}).items()), ""]
+    times = rule_times(results / "benchmarks")
+    if times:
+        total = sum(s for _, s in times.values())
+        lines += ["## Wall time per rule (Snakemake benchmark files)", "",
+                  f"Sum over all jobs: {total / 60:.1f} min of job time (jobs run in parallel on `--cores`, so the "
+                  "wall-clock time of the run is shorter).", "",
+                  "| rule | jobs | total min | mean s/job |", "|---|---|---|---|"]
+        lines += [f"| {r} | {n} | {s / 60:.1f} | {s / n:.0f} |" for r, (n, s) in times.items()]
+        lines.append("")
+    lines += ["## Tables", ""]
+    for name, what in TABLES.items():
+        md = results / "tables" / f"{name}.md"
+        if not md.exists():
+            continue
+        lines += [f"### {name}", "", f"{what} Files: [md](tables/{name}.md), [csv](tables/{name}.csv), "
+                  f"[tex](tables/{name}.tex).", ""]
+        if name in ("main", "paper_vs_ours"):
+            body = md.read_text().split("\n")
+            lines += [ln for ln in body if ln.startswith("|")] + [""]
+    per_gym = sorted((results / "tables").glob("*_summary.md"))
+    if per_gym:
+        lines += ["Per-gym summaries over every split (mean ± std over seeds): " +
+                  ", ".join(f"[{p.stem}](tables/{p.name})" for p in per_gym) + ".", ""]
+    lines += ["## Figures", ""]
+    for rel, what in _figures(results):
+        lines += [f"### {Path(rel).stem}", "", f"{what} Data: [csv]({rel[:-4]}.csv).", "", f"![{Path(rel).stem}]({rel})",
+                  ""]
+    return "\n".join(lines) + "\n"
+
+
+def to_html(md: str) -> str:
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(md)
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}"
+             "table{border-collapse:collapse;font-size:0.85em;margin:1em 0}th,td{border:1px solid #ccc;"
+             "padding:3px 7px;text-align:left}th{background:#f3f3f3}img{max-width:100%}code{background:#f5f5f5}")
+    return (f"<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>bao-repro report</title>\n"
+            f"<style>{style}</style>\n</head>\n<body>\n{body}</body>\n</html>\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", required=True, help="the resolved pipeline config")
+    p.add_argument("--results", default="results", help="results directory (tables/, figures/, benchmarks/)")
+    a = p.parse_args(argv)
+    results = Path(a.results)
+    md = build(results, load_config(a.config), a.config)
+    atomic_write_text(results / "report.md", md)
+    atomic_write_text(results / "report.html", to_html(md))
+    print(f"report: {results / 'report.md'}, {results / 'report.html'}")
+
+
+if __name__ == "__main__":
+    main()
