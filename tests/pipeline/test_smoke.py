@@ -48,6 +48,16 @@ def test_pipeline_produces_every_output(smoke_run):
         for rule_log in [f"train_sft/{g}_enhanced_seed0.log", f"train_rl/{g}_bao_seed0.log"]:
             assert (R / "logs" / rule_log).exists(), rule_log
     assert (R / "logs/tokenizer.log").exists()
+    for rel in ["figures/reweighting_function.png", "figures/reweighting_function_hypervolume.csv",
+                "sft/function/plain/seed0/ckpt/model.safetensors", "rl/function/bao_no_enh/seed0/metrics.json",
+                "rl/function/reweight_w0.05/seed0/metrics.json", "report.md", "report.html",
+                *[f"tables/{t}.{ext}" for t in ("main", "ablation", "paper_vs_ours", "behavior")
+                  for ext in ("md", "csv", "tex")], *[f"figures/behavior_{g}.png" for g in GYMS]]:
+        assert (R / rel).exists() and (R / rel).stat().st_size > 0, rel
+    report = (R / "report.md").read_text()
+    for link in ["figures/pareto_function_test.png", "figures/reweighting_function.png", "tables/main.csv"]:
+        assert link in report, link
+    assert "| train_rl |" in report  # per-rule wall times from the benchmark files
     summary = read_json(R / "summary.json")
     assert {k.split("/")[0] for k in summary} == set(GYMS)
 

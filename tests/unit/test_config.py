@@ -42,6 +42,15 @@ def test_smoke_config_merges_over_default():
     assert cfg.rl.steps <= 3 and cfg.seeds == [0]
 
 
+def test_full_config_runs_everything_on_three_seeds():
+    base = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    full = yaml.safe_load((ROOT / "config/full.yaml").read_text())
+    merged = {**base, **{k: ({**base[k], **v} if isinstance(v, dict) else v) for k, v in full.items()}}
+    cfg = config_from_dict(merged)
+    assert cfg.seeds == [0, 1, 2] and cfg.ablation.seeds == 3
+    assert all(cfg.seeds_for(m) == [0, 1, 2] for m in cfg.methods)
+
+
 def test_method_groups_route_ablations_and_the_reweighting_sweep():
     cfg = config_from_dict(yaml.safe_load("""
 seeds: [0, 1, 2]
