@@ -30,7 +30,7 @@ rule all:
 # Phase targets: one per DVC stage (`dvc.yaml` runs `snakemake <target> --allowed-rules <its rules>`).
 rule data_all:
     input:
-        f"{D}/tokenizer",
+        expand(f"{D}/tokenizer/{{g}}", g=GYM_NAMES),
         expand(f"{D}/teacher/{{g}}/{{st}}.jsonl", g=GYM_NAMES, st=["enhanced", "plain"]),
 
 

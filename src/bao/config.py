@@ -90,7 +90,7 @@ class TurtleConfig:
     """max turns (paper: BAO uses 15 for Turtle-Gym)."""
     t_pen: int = 15
     """over-thinking threshold (ours: the gym's horizon)."""
-    slots: list = field(default_factory=lambda: ["who", "means", "place", "motive", "clue"])
+    slots: list = field(default_factory=lambda: ["who", "means", "place", "motive"])
     """fact slots a puzzle can turn on (from who, means, place, motive, clue)."""
     values_per_class: int = 3
     """difficulty: values per class (two classes per slot)."""
@@ -215,7 +215,7 @@ METHOD_GROUPS = ("main", "ablation", "sweep")
 class AblationConfig:
     """Where the ablation and reweighting-sweep methods run (the paper's ablations are on Function-Gym)."""
 
-    gyms: list = field(default_factory=lambda: ["function"])
+    gyms: list = field(default_factory=lambda: ["function", "telepathy", "turtle"])
     """gyms the ``ablation``/``sweep`` methods train on (those of ``gyms`` that are listed here)."""
     seeds: int = 1
     """how many of ``seeds`` (the first ones) they run with (``config/full.yaml``: 3)."""
@@ -292,7 +292,7 @@ class Config:
     """where checkpoints, evaluations, tables and figures go (relative to the project root)."""
     data_dir: str = "data"
     """where the tokenizer and the teacher datasets go."""
-    gyms: list = field(default_factory=lambda: ["function"])
+    gyms: list = field(default_factory=lambda: ["function", "telepathy", "turtle"])
     """which gyms the pipeline trains and evaluates (``function``, ``telepathy``, ``turtle``), each with its own
     section."""
     data: DataConfig = field(default_factory=DataConfig)

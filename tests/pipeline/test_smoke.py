@@ -36,7 +36,8 @@ def smoke_run(tmp_path_factory):
 def test_pipeline_produces_every_output(smoke_run):
     R = smoke_run / "results"
     assert (R / "summary.json").stat().st_size > 0
-    assert (smoke_run / "data/tokenizer/tokenizer.json").exists()
+    for g in GYMS:
+        assert (smoke_run / f"data/tokenizer/{g}/tokenizer.json").exists()
     for g in GYMS:
         for rel in [f"tables/{g}_summary.md", f"tables/{g}_summary.csv",
                     f"figures/pareto_{g}_test.png", f"figures/pareto_{g}_test.csv", f"figures/pareto_{g}_test_seen.png",
@@ -47,7 +48,7 @@ def test_pipeline_produces_every_output(smoke_run):
         assert (smoke_run / f"data/teacher/{g}/plain.jsonl").exists()
         for rule_log in [f"train_sft/{g}_enhanced_seed0.log", f"train_rl/{g}_bao_seed0.log"]:
             assert (R / "logs" / rule_log).exists(), rule_log
-    assert (R / "logs/tokenizer.log").exists()
+    assert (R / "logs/tokenizer/function.log").exists()
     for rel in ["figures/reweighting_function.png", "figures/reweighting_function_hypervolume.csv",
                 "sft/function/plain/seed0/ckpt/model.safetensors", "rl/function/bao_no_enh/seed0/metrics.json",
                 "rl/function/reweight_w0.05/seed0/metrics.json", "report.md", "report.html",

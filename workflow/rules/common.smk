@@ -58,6 +58,11 @@ def gym_sec(gym):
     return {k: v for k, v in sec(gym).items() if k != "sft_steps"}
 
 
+def method_sec(method):
+    """An RL method's recipe without ``group`` (which only routes it to gyms and seeds)."""
+    return {k: v for k, v in sec("methods")[method].items() if k != "group"}
+
+
 def teacher_sec():
     """The teacher keys that shape the data: the LLM teacher's settings only when it is the source."""
     t = sec("teacher")
@@ -123,7 +128,7 @@ def policy_arg(wildcards, input):
 
 def eval_sections(wildcards):
     """Config an evaluation reads: eval, its gym, data; the LLM user for faithful LLM-judged splits; the agent."""
-    out = [sec("eval"), gym_sec(wildcards.gym), sec("data")]
+    out = [{k: v for k, v in sec("eval").items() if k != "n_boot"}, gym_sec(wildcards.gym), sec("data")]
     if wildcards.split == "faithful" and wildcards.gym != "function":
         out.append(sec("users")["eval"])
     if wildcards.evalmethod in AGENTS:

@@ -1,21 +1,22 @@
 # Data: the policy's tokenizer and the teacher datasets (behavior-enhanced and plain).
 
 
-# train the byte-level BPE tokenizer on teacher episodes and prompts
-# ------------------------------------------------------------------
+# train the byte-level BPE tokenizer of a gym's policy on its teacher episodes and prompts
+# ---------------------------------------------------------------------------------------
 rule tokenizer:
     output:
-        directory(f"{D}/tokenizer"),
+        directory(f"{D}/tokenizer/{{gym}}"),
     params:
         cfg=RESOLVED,
-        sections=[CFG.seed, GYM_NAMES, [gym_sec(g) for g in GYM_NAMES], teacher_sec(), CFG.model.vocab_size],
+        sections=lambda w: [CFG.seed, gym_sec(w.gym), teacher_sec(), CFG.model.vocab_size],
     log:
-        f"{R}/logs/tokenizer.log",
+        f"{R}/logs/tokenizer/{{gym}}.log",
     benchmark:
-        f"{R}/benchmarks/tokenizer.tsv"
+        f"{R}/benchmarks/tokenizer/{{gym}}.tsv"
     threads: 1
     shell:
-        "OMP_NUM_THREADS={threads} {PY} -m bao.policy.tokenizer --config {params.cfg} --out {output} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {PY} -m bao.policy.tokenizer --config {params.cfg} --gym {wildcards.gym}"
+        " --out {output} > {log} 2>&1"
 
 
 # scripted teacher episodes on an embedded gym

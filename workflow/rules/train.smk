@@ -6,7 +6,7 @@
 rule train_sft:
     input:
         data=f"{D}/teacher/{{gym}}/{{style}}.jsonl",
-        tokenizer=f"{D}/tokenizer",
+        tokenizer=f"{D}/tokenizer/{{gym}}",
     output:
         ckpt=directory(f"{R}/sft/{{gym}}/{{style}}/seed{{seed}}/ckpt"),
         metrics=f"{R}/sft/{{gym}}/{{style}}/seed{{seed}}/metrics.json",
@@ -38,7 +38,7 @@ rule train_rl:
         curve=f"{R}/rl/{{gym}}/{{method}}/seed{{seed}}/curve.jsonl",
     params:
         cfg=RESOLVED,
-        sections=lambda w: [sec("rl"), gym_sec(w.gym), sec("methods")[w.method]],
+        sections=lambda w: [sec("rl"), gym_sec(w.gym), method_sec(w.method)],
     log:
         f"{R}/logs/train_rl/{{gym}}_{{method}}_seed{{seed}}.log",
     benchmark:

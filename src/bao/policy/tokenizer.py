@@ -3,6 +3,7 @@
 Digits are split one per token (so arithmetic is learnable), the chat markers are special tokens and the
 tag tokens (``<think>``, ``<tool_call>``, ...) are added tokens, as in Qwen3. The result is saved with
 ``save_pretrained`` and loads with ``AutoTokenizer.from_pretrained``; a real HF model directory replaces it.
+The pipeline trains one per gym (each gym has its own policy), so adding a gym never retrains another's.
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenize
     return fast
 
 
-def corpus_for_tokenizer(cfg, seed: int) -> list[str]:
-    """Texts the tokenizer is trained on: teacher episodes of both styles of every configured gym."""
+def corpus_for_tokenizer(cfg, seed: int, gyms=None) -> list[str]:
+    """Texts the tokenizer is trained on: teacher episodes of both styles of ``gyms`` (default: all configured)."""
     from bao.teacher import sample_corpus
 
-    return sample_corpus(cfg, seed)
+    return sample_corpus(cfg, seed, gyms=gyms)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,9 +54,11 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", required=True, help="pipeline config YAML (e.g. config/config.yaml)")
     p.add_argument("--out", required=True, help="output directory for the tokenizer")
+    p.add_argument("--gym", action="append", default=None,
+                   help="train on this gym's teacher episodes (repeatable; default: every gym of the config)")
     a = p.parse_args(argv)
     cfg = load_config(a.config)
-    texts = corpus_for_tokenizer(cfg, cfg.seed)
+    texts = corpus_for_tokenizer(cfg, cfg.seed, gyms=a.gym)
     tok = train_tokenizer(texts, cfg.model.vocab_size)
     out = Path(a.out)
     tok.save_pretrained(out)

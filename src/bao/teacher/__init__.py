@@ -17,13 +17,14 @@ class TeacherEpisode:
     num_answers: int
 
 
-def sample_corpus(cfg, seed: int, n: int = 300) -> list[str]:
-    """Rendered teacher episodes of both styles for every configured gym: the tokenizer's training corpus."""
+def sample_corpus(cfg, seed: int, n: int = 300, gyms=None) -> list[str]:
+    """Rendered teacher episodes of both styles for ``gyms`` (default: every configured gym): the tokenizer's
+    training corpus."""
     from bao.gyms import GYMS
     from bao.policy.chat import render_conversation
 
     texts = []
-    for gym in cfg.gyms:
+    for gym in cfg.gyms if gyms is None else gyms:
         for style in ("enhanced", "plain"):
             for ep in GYMS.get(gym).teacher_episodes(cfg, style, n, seed + 1):
                 texts.append(render_conversation(ep.messages, ep.assistant, ep.feedback[:-1]))
