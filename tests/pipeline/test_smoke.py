@@ -131,3 +131,19 @@ def test_planned_jobs_follow_seeds_groups_and_sharing(tmp_path, shared, sft_runs
                  "turtle": n_main * 3 + sft_runs + 1}
     n_splits = {"function": 3, "telepathy": 2, "turtle": 2}  # function adds the faithful split
     assert jobs["evaluate"] == sum(per_split[g] * n_splits[g] for g in per_split)
+
+
+@pytest.mark.smoke
+def test_changing_one_method_reruns_only_what_depends_on_it(smoke_run):
+    """After a full smoke run, a new credit rule for one ablation re-trains that method only and re-evaluates
+    it; every other checkpoint, evaluation and figure stays (snakemake -n on the finished run)."""
+    override = smoke_run / "one_method.yaml"
+    override.write_text(yaml.safe_dump({"methods": {"bao_no_info": {"credit": "em"}}}))
+    cmd = [SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", "config/smoke.yaml", str(override),
+           "--config", f"results_dir={smoke_run}/results", f"data_dir={smoke_run}/data"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    jobs = {p[0]: int(p[1]) for p in (ln.split() for ln in r.stdout.splitlines())
+            if len(p) == 2 and p[1].isdigit() and p[0] != "total"}
+    # one RL run, its evaluation on Function-Gym's three splits, then the tables and the report that list it
+    assert jobs == {"train_rl": 1, "evaluate": 3, "aggregate": 1, "report": 1, "all": 1}, jobs
