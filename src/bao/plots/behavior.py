@@ -52,6 +52,16 @@ def _colour(m: str, i: int) -> str:
     return PALETTE.get(m) or sns.color_palette("tab10")[i % 10]
 
 
+def _shares(ax, frame: pd.DataFrame, cmap: str, xlabel: str, title: str, ncol: int) -> None:
+    """Stacked horizontal bars of shares per method (rows), legend under the axes."""
+    frame = frame.copy()
+    frame.index = [LABELS.get(m, m) for m in frame.index]
+    frame.plot.barh(stacked=True, ax=ax, colormap=cmap, width=0.7)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol, frameon=False)
+
+
 def plot_behavior(df: pd.DataFrame, title: str):
     sns.set_theme(style="whitegrid", context="notebook")
     methods = list(dict.fromkeys(df.method))
@@ -69,23 +79,11 @@ def plot_behavior(df: pd.DataFrame, title: str):
     ax.set_title("episode length")
     ax.legend(fontsize=8)
 
-    ax = axes[0, 1]
     mix = df.groupby("method", sort=False)[[f"n_{k}" for k in ACTIONS]].sum()
-    mix = mix.div(mix.sum(axis=1), axis=0).loc[bars]
     mix.columns = ["search", "question / probe", "answer (user-involved)", "malformed"]
-    mix.index = [LABELS.get(m, m) for m in mix.index]
-    mix.plot.barh(stacked=True, ax=ax, colormap="Set2", width=0.7)
-    ax.set_xlabel("share of turns")
-    ax.set_title("action mix")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
-
-    ax = axes[1, 0]
+    _shares(axes[0, 1], mix.div(mix.sum(axis=1), axis=0).loc[bars], "Set2", "share of turns", "action mix", 2)
     ends = pd.crosstab(df.method, df.end_reason, normalize="index").loc[bars]
-    ends.index = [LABELS.get(m, m) for m in ends.index]
-    ends.plot.barh(stacked=True, ax=ax, colormap="tab20c", width=0.7)
-    ax.set_xlabel("share of episodes")
-    ax.set_title("how episodes end")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=5, frameon=False)
+    _shares(axes[1, 0], ends, "tab20c", "share of episodes", "how episodes end", 5)
 
     ax = axes[1, 1]
     ans = df.dropna(subset=["answer_words"])
