@@ -286,8 +286,8 @@ class EvalConfig:
 class Config:
     seed: int = 0
     """base seed of data/tokenizer/teacher (ours)."""
-    seeds: list = field(default_factory=lambda: [0, 1])
-    """training seeds: SFT, RL and eval run once per seed."""
+    seeds: list = field(default_factory=lambda: [0, 1, 2])
+    """training seeds: every main RL method runs once per seed (SFT once, see ``sft.shared``)."""
     results_dir: str = "results"
     """where checkpoints, evaluations, tables and figures go (relative to the project root)."""
     data_dir: str = "data"
