@@ -17,6 +17,20 @@ class TeacherEpisode:
     num_answers: int
 
 
+STYLES = ("enhanced", "plain")
+
+
+class ScriptedTeacher:
+    """What every scripted teacher holds: its style (``enhanced`` writes the reasoning, ``plain`` an empty
+    think), the chance of committing early, the gym's horizon, and (Telepathy, Turtle) the programmatic user it
+    consults for its own bookkeeping."""
+
+    def __init__(self, style: str, early_commit_prob: float, horizon: int, user=None):
+        if style not in STYLES:
+            raise ValueError(f"teacher style must be 'enhanced' or 'plain', got {style!r}")
+        self.style, self.p_early, self.horizon, self.user = style, early_commit_prob, horizon, user
+
+
 def sample_corpus(cfg, seed: int, n: int = 300, gyms=None) -> list[str]:
     """Rendered teacher episodes of both styles for ``gyms`` (default: every configured gym): the tokenizer's
     training corpus."""

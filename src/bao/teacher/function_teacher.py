@@ -40,7 +40,7 @@ from bao.envs.procedural import ProceduralSpec, enumerate_rules, make_tasks, rul
 from bao.envs.procedural import _apply as apply_rule
 from bao.envs.safe_eval import EvalError, evaluate
 from bao.seeding import rng
-from bao.teacher import TeacherEpisode
+from bao.teacher import ScriptedTeacher, TeacherEpisode
 
 _RESULT_RE = re.compile(r"For numbers \[([^\]]*)\], the result is (-?[\d.]+(?:e-?\d+)?)\.")
 _TEST_RE = re.compile(r"Test case: \[([^\]]*)\]")
@@ -95,12 +95,10 @@ def _named(case) -> str:
     return " ".join(f"{v}={fmt(x)}" for v, x in zip(VARIABLES, case))
 
 
-class FunctionTeacher:
+class FunctionTeacher(ScriptedTeacher):
     def __init__(self, spec: ProceduralSpec, style: str, early_commit_prob: float, probe_pool_size: int,
                  horizon: int, seed: int):
-        if style not in ("enhanced", "plain"):
-            raise ValueError(f"teacher style must be 'enhanced' or 'plain', got {style!r}")
-        self.style, self.horizon, self.p_early = style, horizon, early_commit_prob
+        super().__init__(style, early_commit_prob, horizon)
         self.hypotheses = enumerate_rules(spec)
         g = rng(seed, "teacher", "probe-pool")
         lo, hi = spec.value_range

@@ -25,19 +25,17 @@ from bao.agent.toolcall import render_assistant
 from bao.envs.telepathy import EntityTask, KBSpec, KBUser, TelepathyGym, entity_name
 from bao.envs.base import format_action
 from bao.seeding import rng
-from bao.teacher import TeacherEpisode
+from bao.teacher import ScriptedTeacher, TeacherEpisode
 
 
 def _either(values) -> str:
     return " or ".join(values)
 
 
-class TelepathyTeacher:
+class TelepathyTeacher(ScriptedTeacher):
     def __init__(self, spec: KBSpec, style: str, early_commit_prob: float, horizon: int):
-        if style not in ("enhanced", "plain"):
-            raise ValueError(f"teacher style must be 'enhanced' or 'plain', got {style!r}")
-        self.spec, self.style, self.p_early, self.horizon = spec, style, early_commit_prob, horizon
-        self.user = KBUser(spec)
+        super().__init__(style, early_commit_prob, horizon, KBUser(spec))
+        self.spec = spec
 
     def _candidates(self, left: dict, wrong: list[str]) -> list[str]:
         names = (entity_name(tuple(zip(self.spec.attributes, c)))

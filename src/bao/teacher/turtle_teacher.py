@@ -23,17 +23,15 @@ from bao.agent.toolcall import render_assistant
 from bao.envs.base import format_action
 from bao.envs.turtle import PHRASES, FactUser, PuzzleSpec, PuzzleTask, TurtleGym
 from bao.seeding import rng
-from bao.teacher import TeacherEpisode
+from bao.teacher import ScriptedTeacher, TeacherEpisode
 
 _COVERED = re.compile(r"the (\w+) is (\w+): Covered")
 
 
-class TurtleTeacher:
+class TurtleTeacher(ScriptedTeacher):
     def __init__(self, spec: PuzzleSpec, style: str, early_commit_prob: float, horizon: int):
-        if style not in ("enhanced", "plain"):
-            raise ValueError(f"teacher style must be 'enhanced' or 'plain', got {style!r}")
-        self.spec, self.style, self.p_early, self.horizon = spec, style, early_commit_prob, horizon
-        self.user = FactUser(spec)
+        super().__init__(style, early_commit_prob, horizon, FactUser(spec))
+        self.spec = spec
 
     def _memory(self, state: dict) -> str:
         parts = []
