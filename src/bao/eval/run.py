@@ -1,9 +1,13 @@
-"""Evaluate a checkpoint greedily on one split (``python -m bao.eval.run --help``).
+"""Evaluate a checkpoint on one split (``python -m bao.eval.run --help``); greedy unless ``--temperature`` > 0.
 
 Splits (see :mod:`bao.gyms`): ``test`` (embedded gym, rules/entities never seen in training), ``test_seen``
 (training rules/entities, fresh draws) and ``faithful`` (the original UserRL Function-Gym test split, 78 tasks,
 original prompts; skipped with a recorded reason when the UserRL data directory is absent). Writes ``episodes.jsonl`` (every turn's text,
 choice, feedback and reward) and ``metrics.json`` (Score, Pass@U-k, UR, ... + provenance).
+
+``--split val --temperature 1 --samples 4`` measures what RL optimises, the *sampled* reward on a fixed set of
+training-distribution tasks, free of the task-draw noise of the per-step rollout reward (every task is
+played ``--samples`` times; metrics average over all episodes).
 """
 
 from __future__ import annotations
@@ -20,15 +24,17 @@ from bao.io import write_json, write_jsonl
 from bao.policy.model import load_policy, load_tokenizer
 from bao.policy.rollout import GenSettings, rollout
 from bao.provenance import provenance
+from bao.seeding import torch_generator
 from bao.gyms import GYMS, SplitUnavailable
 
-SPLITS = ("test", "test_seen", "faithful")
+SPLITS = ("test", "test_seen", "faithful", "val")
 
 
 def evaluate(cfg, checkpoint: str | None, split: str, progress: bool = True, gym: str = "function",
-             policy: str | None = None, agent: str | None = None):
-    """Greedy episodes on one split of a checkpoint, a scripted ``policy`` (bao.agent.scripted) or a configured
-    chat-model ``agent`` (bao.agent.endpoint_agent)."""
+             policy: str | None = None, agent: str | None = None, temperature: float = 0.0, samples: int = 1,
+             seed: int = 0):
+    """Episodes on one split of a checkpoint (greedy, or ``samples`` sampled episodes per task at
+    ``temperature``), a scripted ``policy`` (bao.agent.scripted) or a configured chat-model ``agent``."""
     torch.set_num_threads(cfg.eval.threads)
     g = GYMS.get(gym)
     if split not in g.eval_splits(cfg) and split not in SPLITS:
@@ -47,11 +53,13 @@ def evaluate(cfg, checkpoint: str | None, split: str, progress: bool = True, gym
         return endpoint_agent.play(make_chat(cfg.agents[agent]), g.env_factory(cfg, split), tasks)
     tok = load_tokenizer(checkpoint)
     model = load_policy(checkpoint)
-    settings = GenSettings(temperature=0.0, max_new_tokens=cfg.eval.max_new_tokens,
+    settings = GenSettings(temperature=temperature, max_new_tokens=cfg.eval.max_new_tokens,
                            max_episode_tokens=cfg.eval.max_episode_tokens, context_length=cfg.model.context_length,
                            batch_size=cfg.eval.batch_size, show_reward=False, on_long_prompt=cfg.eval.on_long_prompt)
-    results = rollout(model, tok, g.env_factory(cfg, split), tasks, settings, progress=progress,
-                      desc=f"eval[{gym}/{split}]")
+    batch = [t for t in tasks for _ in range(samples)]
+    gen = torch_generator(seed, "eval-sampling") if temperature > 0 else None
+    results = rollout(model, tok, g.env_factory(cfg, split), batch, settings, gen,
+                      [k for _ in tasks for k in range(samples)], progress=progress, desc=f"eval[{gym}/{split}]")
     return [r[0] for r in results]
 
 
@@ -67,12 +75,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--method", required=True, help="label written into the results (e.g. sft, bao)")
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out-dir", required=True, help="directory for episodes.jsonl and metrics.json")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (the pipeline's evaluation)")
+    p.add_argument("--samples", type=int, default=1, help="episodes per task (with --temperature > 0)")
     a = p.parse_args(argv)
+    if a.samples < 1 or (a.samples > 1 and a.temperature <= 0):
+        p.error("--samples > 1 needs --temperature > 0 (greedy episodes of one task are identical)")
     cfg = load_config(a.config)
     out = Path(a.out_dir)
     t0 = time.time()
     try:
-        episodes = evaluate(cfg, a.checkpoint, a.split, gym=a.gym, policy=a.policy, agent=a.agent)
+        episodes = evaluate(cfg, a.checkpoint, a.split, gym=a.gym, policy=a.policy, agent=a.agent,
+                            temperature=a.temperature, samples=a.samples, seed=a.seed)
     except (FileNotFoundError, SplitUnavailable) as e:
         if a.split != "faithful":
             raise
