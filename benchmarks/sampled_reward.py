@@ -1,0 +1,76 @@
+"""Did RL raise the reward it optimises? Sampled reward on fixed training-distribution tasks, paired.
+
+The per-step rollout reward of ``bao.rl.train`` is measured on 6 freshly drawn tasks a step, so its trend mixes
+learning with how hard the drawn tasks were (two methods trained on the same seed see the same draws and move
+together). This script removes that noise: every checkpoint plays the same ``--tasks`` tasks of the ``val``
+split (fresh training-distribution tasks, never the test split) ``--samples`` times at temperature 1, with the
+same sampling seed, and the difference to the reference checkpoint (the SFT start) gets a 95% paired-bootstrap
+interval over tasks x samples (:mod:`bao.eval.stats`).
+
+    python benchmarks/sampled_reward.py --config results/config.resolved.yaml --gym function \\
+        sft=results/sft/function/enhanced/seed0/ckpt bao_s0=results/rl/function/bao/seed0/ckpt ...
+
+Prints one line per checkpoint; ``--out`` also writes the numbers as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from bao.config import load_config  # noqa: E402
+from bao.eval.run import evaluate  # noqa: E402
+from bao.eval.stats import Runs, paired_bootstrap  # noqa: E402
+from bao.io import write_json  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", required=True)
+    p.add_argument("--gym", default="function")
+    p.add_argument("--tasks", type=int, default=100, help="val tasks (fixed by the config's seed)")
+    p.add_argument("--samples", type=int, default=4, help="sampled episodes per task")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0, help="sampling seed, the same for every checkpoint")
+    p.add_argument("--out", default=None, help="JSON file for the numbers")
+    p.add_argument("checkpoints", nargs="+", help="name=path; the first is the reference (the SFT start)")
+    a = p.parse_args(argv)
+    cfg = load_config(a.config)
+    section = dataclasses.replace(getattr(cfg, a.gym), n_test_tasks=a.tasks)
+    cfg = dataclasses.replace(cfg, **{a.gym: section})
+    runs, times = {}, {}
+    for spec in a.checkpoints:
+        name, _, path = spec.partition("=")
+        t0 = time.time()
+        eps = evaluate(cfg, path, "val", progress=False, gym=a.gym, temperature=a.temperature,
+                       samples=a.samples, seed=a.seed)
+        times[name] = time.time() - t0
+        task_ids = sorted({e.task_id for e in eps})
+        runs[name] = Runs.from_episodes([[e for e in eps if e.sample == k] for k in range(a.samples)], task_ids)
+    ref = next(iter(runs))
+    out = {"gym": a.gym, "tasks": a.tasks, "samples": a.samples, "temperature": a.temperature, "reference": ref,
+           "metrics": {}}
+    for metric in ("score", "user_rate"):
+        res = paired_bootstrap(runs, metric, n_boot=cfg.eval.n_boot, seed=cfg.seed,
+                               pairs=[(m, ref) for m in runs if m != ref])
+        out["metrics"][metric] = {m: {"value": v[0], "lo": v[1], "hi": v[2],
+                                      "delta": res["pairs"].get((m, ref), (0.0, 0.0, 0.0))}
+                                  for m, v in res["methods"].items()}
+    print(f"sampled reward on {a.tasks} val tasks x {a.samples} samples (T={a.temperature}), 95% paired bootstrap:")
+    for m in runs:
+        s, u = out["metrics"]["score"][m], out["metrics"]["user_rate"][m]
+        d = "" if m == ref else (f"  vs {ref}: {s['delta'][0]:+.3f} [{s['delta'][1]:+.3f}, {s['delta'][2]:+.3f}]"
+                                 f", UR {u['delta'][0]:+.3f} [{u['delta'][1]:+.3f}, {u['delta'][2]:+.3f}]")
+        print(f"  {m:14s} reward {s['value']:.3f} [{s['lo']:.3f}, {s['hi']:.3f}]  UR {u['value']:.3f}{d}"
+              f"  ({times[m]:.0f} s)")
+    if a.out:
+        write_json(a.out, out)
+
+
+if __name__ == "__main__":
+    main()
