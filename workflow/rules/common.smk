@@ -143,6 +143,11 @@ def eval_metrics(gym, split=None):
             for s in method_seeds(m) for sp in splits]
 
 
+def main_eval_metrics(gym, split):
+    """The eval metrics.json of a gym's main runs (what the Pareto and behaviour figures draw)."""
+    return [f"{R}/eval/{gym}/{r.split(':')[0]}/seed{r.split(':')[1]}/{split}/metrics.json" for r in main_runs_for(gym)]
+
+
 def rl_metrics(gym):
     """Every RL run's metrics.json of a gym."""
     return [f"{R}/rl/{gym}/{m}/seed{s}/metrics.json" for m in CFG.methods_for(gym) for s in CFG.seeds_for(m)]

@@ -38,7 +38,7 @@ rule aggregate:
 # --------------------------------------------
 rule pareto_figure:
     input:
-        lambda w: eval_metrics(w.gym, w.split),
+        lambda w: main_eval_metrics(w.gym, w.split),
     output:
         png=f"{R}/figures/pareto_{{gym}}_{{split}}.png",
         csv=f"{R}/figures/pareto_{{gym}}_{{split}}.csv",
@@ -109,7 +109,7 @@ rule sweep_figure:
 # -------------------------------------------------------------------------------------------------------
 rule behavior_figure:
     input:
-        lambda w: eval_metrics(w.gym, "test"),
+        lambda w: main_eval_metrics(w.gym, "test"),
     output:
         png=f"{R}/figures/behavior_{{gym}}.png",
         csv=f"{R}/figures/behavior_{{gym}}.csv",
