@@ -10,20 +10,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pandas as pd
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from bao.report import rule_times  # noqa: E402
 
 
 def main() -> None:
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "results") / "benchmarks"
-    rows = []
-    for tsv in sorted(root.rglob("*.tsv")):
-        rule = tsv.relative_to(root).parts[0].removesuffix(".tsv")
-        d = pd.read_csv(tsv, sep="\t")
-        rows.append({"rule": rule, "s": float(d["s"].iloc[0]), "max_rss_mb": float(d["max_rss"].iloc[0])})
-    if not rows:
-        raise SystemExit(f"no benchmark files under {root}: run the pipeline first")
-    df = pd.DataFrame(rows).groupby("rule", sort=False).agg(jobs=("s", "size"), mean_s=("s", "mean"),
-                                                             total_s=("s", "sum"), max_rss_mb=("max_rss_mb", "max"))
+    df = rule_times(Path(sys.argv[1] if len(sys.argv) > 1 else "results") / "benchmarks")
+    if df.empty:
+        raise SystemExit("no benchmark files: run the pipeline first")
     print("| rule | jobs | mean s | total s (CPU-serial) | max RSS MB |")
     print("|---|---|---|---|---|")
     for rule, r in df.iterrows():

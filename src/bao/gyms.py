@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from bao.registry import Registry
+from bao.seeding import FRESH_DRAWS
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,8 @@ def _split_tasks(cfg, section, split, n, seed, draw, load_original):
     from dataclasses import replace
 
     base = cfg.seed if seed is None else seed
-    if split in ("test_seen", "val"):  # fresh draws of the training distribution, each with its own seed
-        offset, tag = (7919, "seen") if split == "test_seen" else (104729, "val")
+    if split in FRESH_DRAWS:  # fresh draws of the training distribution, each with its own seed
+        offset, tag = FRESH_DRAWS[split]
         tasks = draw("train", section.n_test_tasks if n is None else n, base + offset)
         return [replace(t, task_id=t.task_id.replace("train", tag), split=split) for t in tasks]
     if split in ("faithful", "faithful_train"):

@@ -9,9 +9,7 @@ wall time of every rule from Snakemake's ``benchmark:`` files (summed per rule a
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-from collections import defaultdict
 from pathlib import Path
 
 from bao.config import load_config
@@ -33,17 +31,22 @@ FIGURES = {
 }
 
 
-def rule_times(bench_root: Path) -> dict[str, tuple[int, float]]:
-    """{rule: (jobs, seconds)} from ``<bench_root>/<rule>/*.tsv`` (and ``<bench_root>/<rule>.tsv``)."""
-    out: dict[str, list] = defaultdict(lambda: [0, 0.0])
-    for f in sorted(bench_root.rglob("*.tsv")):
-        rule = f.parent.name if f.parent != bench_root else f.stem
-        with open(f) as fh:
-            rows = list(csv.DictReader(fh, delimiter="\t"))
-        if rows:
-            out[rule][0] += 1
-            out[rule][1] += float(rows[-1]["s"])
-    return {k: (v[0], v[1]) for k, v in sorted(out.items(), key=lambda kv: -kv[1][1])}
+def rule_times(bench_root: Path):
+    """One row per rule from ``<bench_root>/<rule>/*.tsv`` (or ``<bench_root>/<rule>.tsv``): jobs, mean and total
+    seconds, max RSS (MB); heaviest rule first. Empty when there are no benchmark files."""
+    import pandas as pd
+
+    rows = []
+    for tsv in sorted(bench_root.rglob("*.tsv")):
+        d = pd.read_csv(tsv, sep="\t")
+        if len(d):
+            rows.append({"rule": tsv.relative_to(bench_root).parts[0].removesuffix(".tsv"),
+                         "s": float(d["s"].iloc[-1]), "max_rss_mb": float(d["max_rss"].iloc[-1])})
+    if not rows:
+        return pd.DataFrame(columns=["jobs", "mean_s", "total_s", "max_rss_mb"])
+    df = pd.DataFrame(rows).groupby("rule").agg(jobs=("s", "size"), mean_s=("s", "mean"), total_s=("s", "sum"),
+                                                max_rss_mb=("max_rss_mb", "max"))
+    return df.sort_values("total_s", ascending=False)
 
 
 def _figures(results: Path) -> list[tuple[str, str]]:
@@ -65,13 +68,13 @@ def build(results: Path, cfg, config_path: str) -> str:
              f"- machine: {prov.get('machine')}, {os.cpu_count()} CPU cores; versions: " +
              ", ".join(f"{k} {v}" for k, v in prov.get("versions", {}).items()), ""]
     times = rule_times(results / "benchmarks")
-    if times:
-        total = sum(s for _, s in times.values())
+    if len(times):
+        total = times.total_s.sum()
         lines += ["## Wall time per rule (Snakemake benchmark files)", "",
                   f"Sum over all jobs: {total / 60:.1f} min of job time (jobs run in parallel on `--cores`, so the "
                   "wall-clock time of the run is shorter).", "",
                   "| rule | jobs | total min | mean s/job |", "|---|---|---|---|"]
-        lines += [f"| {r} | {n} | {s / 60:.1f} | {s / n:.0f} |" for r, (n, s) in times.items()]
+        lines += [f"| {r} | {int(t.jobs)} | {t.total_s / 60:.1f} | {t.mean_s:.0f} |" for r, t in times.iterrows()]
         lines.append("")
     lines += ["## Tables", ""]
     for name, what in TABLES.items():

@@ -33,3 +33,8 @@ def torch_generator(seed: int, *keys: object):
     g = torch.Generator()
     g.manual_seed(derive_seed(seed, *keys))
     return g
+
+
+FRESH_DRAWS = {"test_seen": (7919, "seen"), "val": (104729, "val")}
+"""Splits drawn afresh from the training distribution: split -> (seed offset, task-id tag). ``test_seen`` is
+evaluated, ``val`` is RL's validation; each has its own offset so neither repeats the other's tasks."""

@@ -98,14 +98,15 @@ def method_seeds(method):
     return CFG.seeds_for(method)
 
 
-def main_runs_for(gym):
-    """The runs of the main comparison (no ablations or sweep): Pareto frontier and main table rows."""
-    return [r for r in runs_for(gym) if r.split(":")[0] not in CFG.methods or CFG.methods[r.split(":")[0]].group == "main"]
+def run_pairs(gym, main_only=False):
+    """(method, seed) of every evaluated run of a gym; ``main_only`` leaves out the ablations and the sweep."""
+    return [(m, s) for m in eval_methods_for(gym)
+            if not main_only or m not in CFG.methods or CFG.methods[m].group == "main" for s in method_seeds(m)]
 
 
-def runs_for(gym):
-    """``method:seed`` of every evaluated run of a gym (the tables' and figures' inputs)."""
-    return [f"{m}:{s}" for m in eval_methods_for(gym) for s in method_seeds(m)]
+def runs_for(gym, main_only=False):
+    """``method:seed`` of a gym's runs, as the tables' and figures' CLIs take them (``--runs``)."""
+    return [f"{m}:{s}" for m, s in run_pairs(gym, main_only)]
 
 
 def checkpoint_of(wildcards):
@@ -136,16 +137,10 @@ def eval_sections(wildcards):
     return out
 
 
-def eval_metrics(gym, split=None):
-    """Every eval metrics.json of a gym (of one split when given)."""
+def eval_metrics(gym, split=None, main_only=False):
+    """The eval metrics.json of a gym's runs (of one split when given; main runs only when asked)."""
     splits = SPLITS[gym] if split is None else [split]
-    return [f"{R}/eval/{gym}/{m}/seed{s}/{sp}/metrics.json" for m in eval_methods_for(gym)
-            for s in method_seeds(m) for sp in splits]
-
-
-def main_eval_metrics(gym, split):
-    """The eval metrics.json of a gym's main runs (what the Pareto and behaviour figures draw)."""
-    return [f"{R}/eval/{gym}/{r.split(':')[0]}/seed{r.split(':')[1]}/{split}/metrics.json" for r in main_runs_for(gym)]
+    return [f"{R}/eval/{gym}/{m}/seed{s}/{sp}/metrics.json" for m, s in run_pairs(gym, main_only) for sp in splits]
 
 
 def rl_metrics(gym):

@@ -38,12 +38,12 @@ rule aggregate:
 # --------------------------------------------
 rule pareto_figure:
     input:
-        lambda w: main_eval_metrics(w.gym, w.split),
+        lambda w: eval_metrics(w.gym, w.split, main_only=True),
     output:
         png=f"{R}/figures/pareto_{{gym}}_{{split}}.png",
         csv=f"{R}/figures/pareto_{{gym}}_{{split}}.csv",
     params:
-        runs=lambda w: main_runs_for(w.gym),
+        runs=lambda w: runs_for(w.gym, main_only=True),
         boot=f"--n-boot {CFG.eval.n_boot} --seed {CFG.seed}",
         prefix=lambda w: f"{R}/figures/pareto_{w.gym}_{w.split}",
     log:
@@ -80,21 +80,21 @@ def sweep_set():
     return zero + [f"{m}={c.reweight_w:g}" for m, c in CFG.methods.items() if c.group == "sweep"]
 
 
-def sweep_runs(gym):
+def sweep_pairs(gym):
+    """(method, seed) drawn by the sweep figure: the reweighting set and the references."""
     names = {s.split("=")[0] for s in sweep_set()} | {"bao", "userrl_grpo", "sft"}
-    return [r for r in runs_for(gym) if r.split(":")[0] in names]
+    return [(m, s) for m, s in run_pairs(gym) if m in names]
 
 
 rule sweep_figure:
     input:
-        lambda w: [f"{R}/eval/{w.gym}/{r.split(':')[0]}/seed{r.split(':')[1]}/test/metrics.json"
-                   for r in sweep_runs(w.gym)],
+        lambda w: [f"{R}/eval/{w.gym}/{m}/seed{s}/test/metrics.json" for m, s in sweep_pairs(w.gym)],
     output:
         png=f"{R}/figures/reweighting_{{gym}}.png",
         csv=f"{R}/figures/reweighting_{{gym}}.csv",
         hv=f"{R}/figures/reweighting_{{gym}}_hypervolume.csv",
     params:
-        runs=lambda w: sweep_runs(w.gym),
+        runs=lambda w: [f"{m}:{s}" for m, s in sweep_pairs(w.gym)],
         sweep=sweep_set(),
         boot=f"--n-boot {CFG.eval.n_boot} --seed {CFG.seed}",
         prefix=lambda w: f"{R}/figures/reweighting_{w.gym}",
@@ -109,12 +109,12 @@ rule sweep_figure:
 # -------------------------------------------------------------------------------------------------------
 rule behavior_figure:
     input:
-        lambda w: main_eval_metrics(w.gym, "test"),
+        lambda w: eval_metrics(w.gym, "test", main_only=True),
     output:
         png=f"{R}/figures/behavior_{{gym}}.png",
         csv=f"{R}/figures/behavior_{{gym}}.csv",
     params:
-        runs=lambda w: main_runs_for(w.gym),
+        runs=lambda w: runs_for(w.gym, main_only=True),
         prefix=lambda w: f"{R}/figures/behavior_{w.gym}",
     log:
         f"{R}/logs/behavior_figure/{{gym}}.log",

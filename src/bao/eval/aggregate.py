@@ -49,11 +49,9 @@ def _fmt(xs) -> str:
 def markdown_table(df: pd.DataFrame, split: str, cols=("score", "pass_at_u/1", "user_rate", "mean_turns",
                                                         "invalid_call_rate")) -> str:
     sub = df[df.split == split]
-    head = "| method | seeds | tasks/seed | " + " | ".join(cols) + " |"
-    lines = [head, "|" + "---|" * (3 + len(cols))]
-    for m, g in sub.groupby("method", sort=False):
-        lines.append(f"| {m} | {len(g)} | {int(g.n_episodes.iloc[0])} | " + " | ".join(_fmt(g[c]) for c in cols) + " |")
-    return "\n".join(lines)
+    body = [[m, len(g), int(g.n_episodes.iloc[0]), *(_fmt(g[c]) for c in cols)]
+            for m, g in sub.groupby("method", sort=False)]
+    return T.markdown(["method", "seeds", "tasks/seed", *cols], body)
 
 
 def write_gym_tables(df: pd.DataFrame, gym: str, splits, out: Path) -> None:

@@ -39,7 +39,7 @@ from bao.envs.function_gym import VARIABLES
 from bao.envs.procedural import ProceduralSpec, enumerate_rules, make_tasks, rules_consistent
 from bao.envs.procedural import _apply as apply_rule
 from bao.envs.safe_eval import EvalError, evaluate
-from bao.seeding import rng
+from bao.seeding import FRESH_DRAWS, rng
 from bao.teacher import ScriptedTeacher, TeacherEpisode
 
 _RESULT_RE = re.compile(r"For numbers \[([^\]]*)\], the result is (-?[\d.]+(?:e-?\d+)?)\.")
@@ -228,8 +228,8 @@ def procedural_tasks(cfg, split: str, n: int | None = None, seed: int | None = N
     | val (training rules, new cases, another seed: RL's validation)."""
     spec = spec_from_config(cfg.function)
     base_seed = cfg.seed if seed is None else seed
-    if split in ("test_seen", "val"):
-        offset, tag = (7919, "seen") if split == "test_seen" else (104729, "val")
+    if split in FRESH_DRAWS:
+        offset, tag = FRESH_DRAWS[split]
         n = cfg.function.n_test_tasks if n is None else n
         tasks = make_tasks(spec, "train", n, base_seed + offset, system_prompt(cfg.function), FUNCTION_USER_PROMPT)
         return [Task(task_id=t.task_id.replace("train", tag), rule=t.rule, test_case=t.test_case,
