@@ -30,3 +30,19 @@ def plot_method_bands(ax, df, x: str, y: str, **line_kw) -> None:
         ax.plot(st.index, st["mean"], label=LABELS.get(m, m), color=PALETTE.get(m),
                 linestyle=LINESTYLES.get(m, "-"), **line_kw)
         ax.fill_between(st.index, st["mean"] - st["std"], st["mean"] + st["std"], alpha=0.2, color=PALETTE.get(m))
+
+
+def eval_figure_parser(description: str, bootstrap: bool = False):
+    """The arguments every evaluation figure takes (eval root, runs, split, gym, output; optionally bootstrap)."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--eval-root", required=True, help="results/eval/<gym>")
+    p.add_argument("--runs", nargs="+", required=True, help="<method>:<seed> runs to draw, e.g. sft:0 bao:0 bao:1")
+    p.add_argument("--split", default="test")
+    p.add_argument("--gym", default="function", help="gym name for the title")
+    p.add_argument("--out", required=True, help="output path without extension (.png and .csv are written)")
+    if bootstrap:
+        p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates behind the 95%% intervals")
+        p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    return p

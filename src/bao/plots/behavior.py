@@ -14,7 +14,6 @@ answer words), so every bar can be recomputed.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -26,7 +25,7 @@ import seaborn as sns  # noqa: E402
 
 from bao.eval import parse_runs  # noqa: E402
 from bao.io import read_json, read_jsonl  # noqa: E402
-from bao.plots import LABELS, PALETTE, save_figure  # noqa: E402
+from bao.plots import LABELS, PALETTE, eval_figure_parser, save_figure  # noqa: E402
 from bao.types import Episode  # noqa: E402
 
 ACTIONS = ["search", "action", "answer", "invalid"]
@@ -103,12 +102,7 @@ def plot_behavior(df: pd.DataFrame, title: str):
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--eval-root", required=True, help="results/eval/<gym>")
-    p.add_argument("--runs", nargs="+", required=True, help="<method>:<seed> runs, e.g. sft:0 bao:0 bao:1")
-    p.add_argument("--split", default="test")
-    p.add_argument("--gym", default="function")
-    p.add_argument("--out", required=True, help="output path without extension")
+    p = eval_figure_parser(__doc__)
     a = p.parse_args(argv)
     df = episode_rows(Path(a.eval_root), parse_runs(a.runs), a.split)
     if df.empty:

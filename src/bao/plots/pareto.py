@@ -8,7 +8,6 @@ seeds, tasks).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -21,7 +20,7 @@ import seaborn as sns  # noqa: E402
 from bao.eval import parse_runs  # noqa: E402
 from bao.eval.stats import K_MAX, paired_bootstrap  # noqa: E402
 from bao.eval.tables import load_runs  # noqa: E402
-from bao.plots import LABELS, LINESTYLES, PALETTE, save_figure  # noqa: E402
+from bao.plots import LABELS, LINESTYLES, PALETTE, eval_figure_parser, save_figure  # noqa: E402
 
 
 def frontier_frame(eval_root: Path, runs, split: str, n_boot: int = 2000, seed: int = 0,
@@ -56,14 +55,7 @@ def plot_frontier(df: pd.DataFrame, title: str):
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--eval-root", required=True)
-    p.add_argument("--runs", nargs="+", required=True, help="<method>:<seed> runs to draw, e.g. sft:0 bao:0 bao:1")
-    p.add_argument("--split", default="test")
-    p.add_argument("--gym", default="function", help="gym name for the title")
-    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates behind the 95%% bands")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    p.add_argument("--out", required=True, help="output path without extension (.png and .csv are written)")
+    p = eval_figure_parser(__doc__, bootstrap=True)
     a = p.parse_args(argv)
     df = frontier_frame(Path(a.eval_root), parse_runs(a.runs), a.split, a.n_boot, a.seed)
     if df.empty:

@@ -11,7 +11,6 @@ frontier. Writes the PNG, the points CSV and ``<out>_hypervolume.csv``.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -26,7 +25,7 @@ from bao.eval import parse_runs  # noqa: E402
 from bao.eval.stats import paired_bootstrap  # noqa: E402
 from bao.eval.tables import load_runs  # noqa: E402
 from bao.io import atomic_write_text  # noqa: E402
-from bao.plots import LABELS, PALETTE, save_figure  # noqa: E402
+from bao.plots import LABELS, PALETTE, eval_figure_parser, save_figure  # noqa: E402
 
 REF = (1.0, 0.0)  # (UR, Score): the worst corner
 
@@ -103,16 +102,9 @@ def plot_sweep(df: pd.DataFrame, sweep: Sequence[str], hv: pd.DataFrame, title: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--eval-root", required=True, help="results/eval/<gym>")
-    p.add_argument("--runs", nargs="+", required=True, help="<method>:<seed> runs (BAO, the sweep, references)")
+    p = eval_figure_parser(__doc__, bootstrap=True)
     p.add_argument("--sweep", nargs="+", required=True,
                    help="<method>=<w> of the reweighting set, e.g. bao_no_reg=0 reweight_w0.05=0.05")
-    p.add_argument("--split", default="test")
-    p.add_argument("--gym", default="function")
-    p.add_argument("--n-boot", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="output path without extension")
     a = p.parse_args(argv)
     weights = {s.split("=")[0]: float(s.split("=")[1]) for s in a.sweep}
     df = points_frame(Path(a.eval_root), parse_runs(a.runs), a.split, weights, a.n_boot, a.seed)
