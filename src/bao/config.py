@@ -262,6 +262,15 @@ class RLConfig:
     0 turns validation off (ours: the 48-episode rollout reward of one step is too noisy to read a trend from)."""
     val_every: int = 4
     """validate before step 0, every ``val_every`` steps and after the last step."""
+    old_logprobs: str = "rollout"
+    """π_old of the PPO ratio. ``rollout``: the log-probs the sampler recorded while generating (ours: saves one
+    forward pass over the batch; they match a recomputed pass to ~1e-4, cached vs. full attention);
+    ``recompute``: one no-grad forward pass before the updates (verl's default)."""
+    minibatches: str = "length"
+    """how the batch is cut into ``num_minibatches``. ``length``: consecutive slices of the length-sorted batch,
+    visited in a seeded random order (ours: far less padding, since failed episodes run to the token budget and
+    successful ones are short); ``random``: a seeded random split. Either way the loss is a token-mean over the
+    whole batch, so every assistant token weighs the same whichever minibatch it lands in."""
 
 
 @dataclass(frozen=True)
@@ -470,6 +479,10 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"{where}.model: an hf backend needs a model directory")
     if cfg.eval.on_long_prompt not in ("skip", "error"):
         raise ConfigError("eval.on_long_prompt: expected 'skip' or 'error'")
+    if cfg.rl.old_logprobs not in ("rollout", "recompute"):
+        raise ConfigError("rl.old_logprobs: expected 'rollout' or 'recompute'")
+    if cfg.rl.minibatches not in ("length", "random"):
+        raise ConfigError("rl.minibatches: expected 'length' or 'random'")
     if cfg.rl.failed_rule not in ("zero_reward", "nonpositive", "below_threshold"):
         raise ConfigError("rl.failed_rule: expected 'zero_reward', 'nonpositive' or 'below_threshold'")
 

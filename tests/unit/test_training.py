@@ -75,8 +75,9 @@ def test_rl_step_updates_parameters_and_logs_penalties(small_cfg, tiny_tok, teac
     """One group: two teacher successes and two failed prefixes. BAO penalises the failures (they would get
     zero advantage under R2G credits without the penalties) and the update moves the parameters."""
     model, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=0)
+    # the teacher traces carry no sampler log-probs, so pi_old is recomputed
     cfg = dataclasses.replace(small_cfg, rl=dataclasses.replace(RLConfig(), tasks_per_step=1, group_size=4,
-                                                                num_minibatches=2))
+                                                                num_minibatches=2, old_logprobs="recompute"))
     eps = [e for e in teacher_episodes if len(e.assistant) >= 3][:1] * 4
     pairs = [_episode_from_teacher(tiny_tok, eps[0]), _episode_from_teacher(tiny_tok, eps[1]),
              _episode_from_teacher(tiny_tok, eps[2], keep_turns=2), _episode_from_teacher(tiny_tok, eps[3], keep_turns=1)]
@@ -150,3 +151,53 @@ def test_token_logprobs_ignore_right_padding(tiny_model):
             alone, _ = token_logprobs(tiny_model, r[None], torch.ones((1, len(r)), dtype=torch.long))
             torch.testing.assert_close(logp[i, : len(r) - 1], alone[0], rtol=1e-4, atol=1e-5)
         assert (logp[:, 8:] == 0).all()  # columns past the longest row are never computed
+
+
+def test_sampler_logprobs_match_a_recomputed_pass(small_cfg, tiny_model, tiny_tok):
+    """rl.old_logprobs=rollout uses the log-probs recorded while sampling (KV cache, padding in the middle);
+    they equal a plain forward pass over the finished trace on every generated token."""
+    from bao.rl.train import pad_batch, token_logprobs
+
+    tasks = procedural_tasks(small_cfg, "train", n=3)
+    s = GenSettings(temperature=1.0, max_new_tokens=24, max_episode_tokens=60, batch_size=6)
+    traces = [tr for _, tr in rollout(tiny_model, tiny_tok, lambda: make("function-proc-v0"), tasks * 2, s,
+                                      torch.Generator().manual_seed(0))]
+    ids, attn, lmask, _, sampled = pad_batch(traces, tiny_tok.pad_token_id)
+    with torch.no_grad():
+        recomputed, _ = token_logprobs(tiny_model.eval(), ids, attn)
+    m = lmask[:, 1:] > 0
+    assert m.sum() > 50
+    assert torch.allclose(sampled[:, 1:][m], recomputed[m], atol=1e-4)
+    assert (sampled[:, 1:][~m] == 0).all()
+
+
+def test_minibatches_partition_the_batch_and_length_slices_are_sorted():
+    from bao.rl.train import minibatch_rows
+
+    lengths = torch.tensor([5, 90, 12, 40, 7, 300, 33, 61])
+    for how in ("length", "random"):
+        mbs = minibatch_rows(lengths, 4, how, torch.Generator().manual_seed(3))
+        assert sorted(torch.cat(mbs).tolist()) == list(range(8)) and all(len(m) == 2 for m in mbs)
+        again = minibatch_rows(lengths, 4, how, torch.Generator().manual_seed(3))
+        assert all(torch.equal(a, b) for a, b in zip(mbs, again))
+    slices = {tuple(sorted(lengths[m].tolist())) for m in minibatch_rows(lengths, 4, "length", torch.Generator())}
+    assert slices == {(90, 300), (40, 61), (12, 33), (5, 7)}
+
+
+def test_batch_token_mean_does_not_depend_on_the_minibatch_split():
+    """With denom = batch tokens / M, the M minibatch losses sum to M x the token-mean over the whole batch,
+    however the rows are split (here at ratio 1, i.e. the first update's starting point)."""
+    from bao.rl.losses import masked_mean, ppo_clip_loss
+    from bao.rl.train import minibatch_rows
+
+    g = torch.Generator().manual_seed(0)
+    B, L, M = 8, 10, 4
+    logp = -torch.rand(B, L, generator=g)
+    adv = torch.randn(B, L, generator=g)
+    mask = (torch.rand(B, L, generator=g) < torch.linspace(0.1, 0.9, B)[:, None]).float()
+    whole = masked_mean(-adv, mask)
+    for how in ("length", "random"):
+        mbs = minibatch_rows(mask.sum(1), M, how, torch.Generator().manual_seed(1))
+        denom = float(mask.sum()) / M
+        total = sum(ppo_clip_loss(logp[i], logp[i], adv[i], mask[i], denom=denom)[0] for i in mbs)
+        assert torch.allclose(total, M * whole, atol=1e-6)

@@ -30,11 +30,14 @@ def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
 
 
 def ppo_clip_loss(logp_new: torch.Tensor, logp_old: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor,
-                  clip_eps: float = 0.2, dual_clip: float | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                  clip_eps: float = 0.2, dual_clip: float | None = None,
+                  denom: float | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """Token-mean PPO-clip loss.
 
     All inputs (B, L); ``mask`` is the loss mask (assistant tokens). Per token
-    ℓ = −min(ρA, clip(ρ, 1−ε, 1+ε)A), ρ = exp(logp_new − logp_old); loss = Σ ℓ·m / Σ m.
+    ℓ = −min(ρA, clip(ρ, 1−ε, 1+ε)A), ρ = exp(logp_new − logp_old); loss = Σ ℓ·m / Σ m, or Σ ℓ·m / ``denom``
+    when given (the trainer passes the batch's token count / number of minibatches, so that a token's weight
+    does not depend on which minibatch holds it).
     With ``dual_clip`` = c > 1, tokens with A < 0 use min(ℓ, −cA) (verl's dual-clip).
 
     Returns (scalar loss with grad to ``logp_new``, stats): ``clip_frac`` share of masked tokens where the
@@ -47,7 +50,7 @@ def ppo_clip_loss(logp_new: torch.Tensor, logp_old: torch.Tensor, advantages: to
     per_token = torch.maximum(loss_unclipped, loss_clipped)
     if dual_clip is not None:
         per_token = torch.where(advantages < 0, torch.minimum(per_token, -dual_clip * advantages), per_token)
-    loss = masked_mean(per_token, mask)
+    loss = masked_mean(per_token, mask) if denom is None else (per_token * mask).sum() / max(denom, 1e-8)
     with torch.no_grad():
         stats = {
             "clip_frac": float(masked_mean((loss_clipped > loss_unclipped).to(ratio.dtype), mask)),

@@ -7,9 +7,10 @@ One loop, top to bottom, per step:
 2. shape the raw turn rewards with the method's regularizers (:mod:`bao.rl.shaping`), compute turn credits
    and trajectory scores, z-score the scores within each task's group and spread them over the tokens in
    proportion to turn credit (:mod:`bao.rl.advantages`);
-3. take the log-probs of the sampled ids under the rollout policy (one no-grad pass), then run
-   ``rl.num_minibatches`` PPO-clip updates over the batch (token-mean over assistant tokens, no KL;
-   :mod:`bao.rl.losses`).
+3. take π_old of the sampled ids (by default the log-probs the sampler recorded, ``rl.old_logprobs``), cut
+   the batch into ``rl.num_minibatches`` (by default length-sorted slices in a random order,
+   ``rl.minibatches``) and run one PPO-clip update per minibatch (token-mean over the batch's assistant
+   tokens, no KL; :mod:`bao.rl.losses`).
 
 The same trainer with ``shaping: none, credit: equalized, score: r2g`` is the UserRL-GRPO baseline.
 
@@ -45,20 +46,40 @@ from bao.gyms import GYMS
 
 
 def pad_batch(traces, pad_id: int):
-    """(B, L) ids, attention mask, loss mask and turn index (-1 off-turn), right-padded."""
+    """(B, L) ids, attention mask, loss mask, turn index (-1 off-turn) and the sampler's log-probs (0 off-turn),
+    right-padded."""
     L = max(len(t.ids) for t in traces)
     B = len(traces)
     ids = torch.full((B, L), pad_id, dtype=torch.long)
     attn = torch.zeros((B, L), dtype=torch.long)
     lmask = torch.zeros((B, L), dtype=torch.float32)
     turn = torch.full((B, L), -1, dtype=torch.long)
+    logp = torch.zeros((B, L), dtype=torch.float32)
     for i, t in enumerate(traces):
         n = len(t.ids)
         ids[i, :n] = torch.tensor(t.ids)
         attn[i, :n] = 1
         lmask[i, :n] = torch.tensor(t.loss_mask, dtype=torch.float32)
         turn[i, :n] = torch.tensor(t.turn_of_token)
-    return ids, attn, lmask, turn
+        logp[i, :n] = torch.tensor(t.logprobs, dtype=torch.float32)
+    return ids, attn, lmask, turn, logp
+
+
+def minibatch_rows(lengths: torch.Tensor, num_minibatches: int, how: str, gen: torch.Generator) -> list[torch.Tensor]:
+    """Row indices of each PPO minibatch, in the order they are visited (``rl.minibatches``).
+
+    ``length``: consecutive slices of the rows sorted by length (longest first), visited in a random order;
+    ``random``: a random split. Rows beyond ``num_minibatches * (B // num_minibatches)`` are left out."""
+    B = lengths.numel()
+    mb = B // num_minibatches
+    if how == "length":
+        by_len = torch.argsort(lengths, descending=True, stable=True)
+        slices = [by_len[u * mb:(u + 1) * mb] for u in range(num_minibatches)]
+        return [slices[int(u)] for u in torch.randperm(num_minibatches, generator=gen)]
+    if how == "random":
+        order = torch.randperm(B, generator=gen)
+        return [order[u * mb:(u + 1) * mb] for u in range(num_minibatches)]
+    raise ValueError(f"rl.minibatches: unknown {how!r}")
 
 
 def token_logprobs(model, ids, attn, with_entropy: bool = False):
@@ -92,25 +113,25 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
         fired["overthinking_episodes"] += st["overthinking_fired"]
     z = group_zscores(scores, [ep.task_id for ep in episodes])
 
-    ids, attn, lmask, turn = pad_batch(traces, tok.pad_token_id)
+    ids, attn, lmask, turn, sampled_logp = pad_batch(traces, tok.pad_token_id)
     adv = batch_token_advantages(torch.tensor(z, dtype=torch.float32), pad_credits(credits), turn, lmask)
     adv, mask = adv[:, 1:], lmask[:, 1:]  # token i is predicted at position i-1
 
-    B = ids.size(0)
-    mb = B // rc.num_minibatches
-    with torch.no_grad():  # old log-probs in length-sorted chunks (less padding), scattered back to batch order
-        by_len = torch.argsort(attn.sum(1), descending=True)
-        old = torch.zeros((B, ids.size(1) - 1))
-        for i in range(0, B, mb):
-            rows = by_len[i:i + mb]
-            old[rows] = token_logprobs(model, ids[rows], attn[rows])[0]
-    order = torch.randperm(B, generator=gen)
+    minibatches = minibatch_rows(attn.sum(1), rc.num_minibatches, rc.minibatches, gen)
+    if rc.old_logprobs == "rollout":
+        old = sampled_logp[:, 1:]
+    else:  # one no-grad pass, minibatch by minibatch (length-sorted ones carry little padding)
+        old = torch.zeros_like(sampled_logp[:, 1:])
+        with torch.no_grad():
+            for idx in minibatches:
+                old[idx] = token_logprobs(model, ids[idx], attn[idx])[0]
+    # token-mean over the whole batch: a token's weight does not depend on the minibatch it is in
+    denom = float(sum(mask[idx].sum() for idx in minibatches)) / rc.num_minibatches
     stats = Counter()
     model.train()
-    for u in range(rc.num_minibatches):
-        idx = order[u * mb:(u + 1) * mb]
+    for idx in minibatches:
         new, ent = token_logprobs(model, ids[idx], attn[idx], with_entropy=True)
-        loss, st = ppo_clip_loss(new, old[idx], adv[idx], mask[idx], clip_eps=rc.clip_eps)
+        loss, st = ppo_clip_loss(new, old[idx], adv[idx], mask[idx], clip_eps=rc.clip_eps, denom=denom)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], rc.grad_clip)
