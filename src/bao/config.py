@@ -262,6 +262,10 @@ class RLConfig:
     0 turns validation off (ours: the 48-episode rollout reward of one step is too noisy to read a trend from)."""
     val_every: int = 4
     """validate before step 0, every ``val_every`` steps and after the last step."""
+    tasks: str = "embedded"
+    """what RL trains on. ``embedded``: the gym's procedural training tasks with its programmatic user;
+    ``faithful``: the original UserRL training split, Telepathy and Turtle played by the LLM user ``users.train``
+    (Function-Gym's rules are checked by code), the split's last ``val_tasks`` tasks held out for validation."""
     old_logprobs: str = "rollout"
     """π_old of the PPO ratio. ``rollout``: the log-probs the sampler recorded while generating (ours: saves one
     forward pass over the batch; they match a recomputed pass to ~1e-4, cached vs. full attention);
@@ -479,6 +483,8 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"{where}.model: an hf backend needs a model directory")
     if cfg.eval.on_long_prompt not in ("skip", "error"):
         raise ConfigError("eval.on_long_prompt: expected 'skip' or 'error'")
+    if cfg.rl.tasks not in ("embedded", "faithful"):
+        raise ConfigError("rl.tasks: expected 'embedded' or 'faithful'")
     if cfg.rl.old_logprobs not in ("rollout", "recompute"):
         raise ConfigError("rl.old_logprobs: expected 'rollout' or 'recompute'")
     if cfg.rl.minibatches not in ("length", "random"):

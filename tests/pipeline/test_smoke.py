@@ -147,3 +147,14 @@ def test_changing_one_method_reruns_only_what_depends_on_it(smoke_run):
             if len(p) == 2 and p[1].isdigit() and p[0] != "total"}
     # one RL run, its evaluation on Function-Gym's three splits, then the tables and the report that list it
     assert jobs == {"train_rl": 1, "evaluate": 3, "aggregate": 1, "report": 1, "all": 1}, jobs
+
+
+def test_faithful_config_plans_llm_teacher_rl_and_original_test_splits(tmp_path):
+    """config/faithful.yaml switches every gym to the original tasks with LLM users: the plan gains the
+    original test split on every gym (nothing is contacted by `snakemake -n`)."""
+    base = _planned_jobs(tmp_path, "{}")
+    jobs = _planned_jobs(tmp_path, (ROOT / "config/faithful.yaml").read_text())
+    assert jobs["train_rl"] == base["train_rl"] and jobs["train_sft"] == base["train_sft"]
+    # Function-Gym already had its faithful split; Telepathy and Turtle each gain one evaluation per policy
+    # (BAO and UserRL-GRPO x 1 smoke seed, SFT, guess-spam)
+    assert jobs["evaluate"] == base["evaluate"] + 2 * (2 + 1 + 1)

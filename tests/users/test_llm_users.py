@@ -171,3 +171,54 @@ def test_original_stories_load(userrl_dir):
     assert t.title == "The Broken Nails" and t.bottom.startswith("A woman was frequently abused")
     assert 1 <= len(t.criteria) <= 5 and sum(w for _, w in t.criteria) == pytest.approx(1.0)
     assert all(sum(w for _, w in x.criteria) == pytest.approx(1.0) for x in train + test)
+
+
+def test_rl_tasks_faithful_uses_the_original_train_split_and_the_training_user(tmp_path, userrl_dir, serve):
+    """rl.tasks=faithful: RL draws from the original training entities (its last val_tasks held out for
+    validation) and the env asks users.train, not users.eval."""
+    import dataclasses
+
+    from bao.gyms import GYMS
+    from bao.rl.train import rl_tasks
+
+    srv = serve([("ok", "Yes")])
+    cfg, _ = _cfg_with_eval_user(tmp_path, userrl_dir, kind="endpoint", base_url="http://127.0.0.1:9/v1",
+                                 model="eval-user")
+    cfg = dataclasses.replace(
+        cfg, rl=dataclasses.replace(cfg.rl, tasks="faithful", val_tasks=8),
+        users=dataclasses.replace(cfg.users, train=dataclasses.replace(
+            cfg.users.train, kind="endpoint", base_url=srv.url, model="train-user", retries=0,
+            cache_dir=str(tmp_path / "cache"))))
+    train, val, env_factory = rl_tasks(GYMS.get("telepathy"), cfg)
+    originals = load_original_entities(userrl_dir, "train")
+    assert [t.task_id for t in train + val] == [t.task_id for t in originals]
+    assert len(val) == 8 and not {t.task_id for t in val} & {t.task_id for t in train}
+    env = env_factory()
+    env.reset(options={"task": train[0]})
+    assert env.step("[action] Is it alive?")[0] == "Yes"
+    assert [r[1]["model"] for r in srv.requests] == ["train-user"]
+
+
+def test_rl_step_on_the_original_function_split(tmp_path, userrl_dir, small_cfg, tiny_model, tiny_tok):
+    """One RL step on the original Function-Gym training rules (code-checked, no endpoint) runs end to end."""
+    import yaml
+
+    from bao.io import read_json
+    from bao.policy.model import save_policy
+    from bao.rl.train import main
+
+    save_policy(tiny_model, tiny_tok, tmp_path / "init")
+    raw = yaml.safe_load((Path(__file__).resolve().parents[2] / "config/config.yaml").read_text())
+    raw["data"]["userrl_dir"] = str(userrl_dir)
+    raw["model"].update({k: getattr(small_cfg.model, k) for k in ("vocab_size", "hidden_size", "num_layers",
+                                                                  "num_heads", "num_kv_heads", "intermediate_size")})
+    raw["rl"].update(tasks="faithful", steps=1, tasks_per_step=2, group_size=2, num_minibatches=2,
+                     max_new_tokens=16, max_episode_tokens=32, val_tasks=2, val_every=1)
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    main(["--config", str(tmp_path / "c.yaml"), "--gym", "function", "--method", "bao", "--seed", "0",
+          "--init", str(tmp_path / "init"), "--out", str(tmp_path / "ckpt"), "--metrics", str(tmp_path / "m.json"),
+          "--curve", str(tmp_path / "curve.jsonl")])
+    m = read_json(tmp_path / "m.json")
+    assert m["steps"] == 1 and "val_score_after" in m
+    row = json.loads((tmp_path / "curve.jsonl").read_text())
+    assert row["rollout/n_episodes"] == 4

@@ -58,6 +58,13 @@ def gym_sec(gym):
     return {k: v for k, v in sec(gym).items() if k != "sft_steps"}
 
 
+def rl_sec():
+    """The RL section; ``tasks`` only when it selects the original split (``embedded`` tasks are described by
+    the gym's own section, already a param, so runs made before the key existed stay up to date)."""
+    r = sec("rl")
+    return r if r.get("tasks", "embedded") != "embedded" else {k: v for k, v in r.items() if k != "tasks"}
+
+
 def method_sec(method):
     """An RL method's recipe without ``group`` (which only routes it to gyms and seeds)."""
     return {k: v for k, v in sec("methods")[method].items() if k != "group"}

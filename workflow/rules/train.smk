@@ -38,7 +38,7 @@ rule train_rl:
         curve=f"{R}/rl/{{gym}}/{{method}}/seed{{seed}}/curve.jsonl",
     params:
         cfg=RESOLVED,
-        sections=lambda w: [sec("rl"), gym_sec(w.gym), method_sec(w.method)],
+        sections=lambda w: [rl_sec(), gym_sec(w.gym), method_sec(w.method)],
     log:
         f"{R}/logs/train_rl/{{gym}}_{{method}}_seed{{seed}}.log",
     benchmark:

@@ -155,6 +155,21 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
     }
 
 
+def rl_tasks(g, cfg) -> tuple[list, list, object]:
+    """Training tasks, validation tasks and the env factory of both (``rl.tasks``).
+
+    ``embedded``: the gym's procedural ``train`` split and ``rl.val_tasks`` fresh draws of it (split ``val``).
+    ``faithful``: the original training split (``faithful_train``, the LLM user ``users.train`` where the gym
+    has one); its last ``rl.val_tasks`` tasks (at most a fifth of it) are held out for validation."""
+    rc = cfg.rl
+    if rc.tasks == "faithful":
+        pool = g.tasks(cfg, "faithful_train")
+        n_val = min(rc.val_tasks, len(pool) // 5)
+        return pool[:len(pool) - n_val], pool[len(pool) - n_val:], g.env_factory(cfg, "faithful_train")
+    val = g.tasks(cfg, "val", n=rc.val_tasks) if rc.val_tasks > 0 else []
+    return g.tasks(cfg, "train"), val, g.env_factory(cfg, "train")
+
+
 def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = None, progress: bool = True,
           gym: str = "function"):
     rc = cfg.rl
@@ -165,13 +180,11 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
     model = load_policy(init, cfg.model)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=rc.lr,
                             weight_decay=rc.weight_decay, betas=(0.9, 0.95))
-    tasks = g.tasks(cfg, "train")
+    tasks, val_tasks, env_factory = rl_tasks(g, cfg)
     settings = GenSettings(temperature=rc.temperature, max_new_tokens=rc.max_new_tokens,
                            max_episode_tokens=rc.max_episode_tokens, context_length=cfg.model.context_length,
                            batch_size=rc.tasks_per_step * rc.group_size, show_reward=rc.show_reward)
-    env_factory = g.env_factory(cfg, "train")
     user_choices = env_factory().user_involved_choices
-    val_tasks = g.tasks(cfg, "val", n=rc.val_tasks) if rc.val_tasks > 0 else []
     val_settings = replace(settings, temperature=0.0, batch_size=max(1, len(val_tasks)))
 
     def validate(after_steps: int) -> dict:
