@@ -103,3 +103,18 @@ def test_paper_claims_are_checked_by_direction(tmp_path):
     (1, -0.1, 0.2, 0.05, "unresolved"), (-1, 0.0, 0.0, 0.0, "unresolved")])
 def test_verdict(sign, lo, hi, p, expected):
     assert verdict(sign, lo, hi, p) == expected
+
+
+def test_rule_times_sum_wall_and_cpu_seconds_per_rule(tmp_path):
+    """Per-rule totals come from the last row of each Snakemake benchmark file (hand-made here)."""
+    from bao.report import rule_times
+
+    head = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    for rel, s, rss, cpu in [("train_rl/a.tsv", 300.0, 1500.0, 280.0), ("train_rl/b.tsv", 100.0, 1700.0, 90.0),
+                             ("tokenizer.tsv", 4.0, 200.0, 3.0)]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(head + f"{s}\t0:00:00\t{rss}\t0\t0\t0\t0\t0\t90\t{cpu}\n")
+    df = rule_times(tmp_path)
+    assert list(df.index) == ["train_rl", "tokenizer"]
+    rl = df.loc["train_rl"]
+    assert (rl.jobs, rl.total_s, rl.mean_s, rl.cpu_s, rl.max_rss_mb) == (2, 400.0, 200.0, 370.0, 1700.0)
