@@ -275,6 +275,12 @@ class RLConfig:
     visited in a seeded random order (ours: far less padding, since failed episodes run to the token budget and
     successful ones are short); ``random``: a seeded random split. Either way the loss is a token-mean over the
     whole batch, so every assistant token weighs the same whichever minibatch it lands in."""
+    truncated: str = "keep"
+    """what the loss does with episodes cut off by the token budget (``end_reason == "token_budget"``).
+    ``keep``: they are trained on like any other failure (the paper's recipe); ``mask``: their tokens leave the
+    loss, while their reward still counts in their group's z-score (ours, after DAPO's overlong filtering: on
+    the tiny model a failure of length, not of strategy, pushes probability away from the sampled tokens of
+    long degenerate text, which raises entropy and makes more such episodes)."""
 
 
 @dataclass(frozen=True)
@@ -489,6 +495,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("rl.old_logprobs: expected 'rollout' or 'recompute'")
     if cfg.rl.minibatches not in ("length", "random"):
         raise ConfigError("rl.minibatches: expected 'length' or 'random'")
+    if cfg.rl.truncated not in ("keep", "mask"):
+        raise ConfigError("rl.truncated: expected 'keep' or 'mask'")
     if cfg.rl.failed_rule not in ("zero_reward", "nonpositive", "below_threshold"):
         raise ConfigError("rl.failed_rule: expected 'zero_reward', 'nonpositive' or 'below_threshold'")
 

@@ -149,6 +149,28 @@ def test_changing_one_method_reruns_only_what_depends_on_it(smoke_run):
     assert jobs == {"train_rl": 1, "evaluate": 3, "aggregate": 1, "report": 1, "all": 1}, jobs
 
 
+@pytest.mark.smoke
+@pytest.mark.parametrize("truncated", ["keep", "mask"])
+def test_late_rl_keys_rerun_only_when_they_change_behaviour(smoke_run, truncated):
+    """A key of ``RL_LATE_KEYS`` at its original value leaves every finished run up to date; any other value
+    re-trains every RL run (snakemake -n on the finished smoke run)."""
+    smoke = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
+    current = {**yaml.safe_load((ROOT / "config/config.yaml").read_text())["rl"], **smoke["rl"]}
+    override = smoke_run / f"late_{truncated}.yaml"
+    override.write_text(yaml.safe_dump({"rl": {**smoke["rl"], "truncated": truncated}}))
+    cmd = [SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", "config/smoke.yaml", str(override),
+           "--config", f"results_dir={smoke_run}/results", f"data_dir={smoke_run}/data"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    jobs = {p[0]: int(p[1]) for p in (ln.split() for ln in r.stdout.splitlines())
+            if len(p) == 2 and p[1].isdigit() and p[0] != "total"}
+    n_rl = sum(1 for _ in (smoke_run / "results" / "rl").glob("*/*/seed*/metrics.json"))
+    if truncated == current.get("truncated", "keep"):
+        assert jobs == {}, jobs
+    else:
+        assert jobs.get("train_rl") == n_rl > 0, jobs
+
+
 def test_faithful_config_plans_llm_teacher_rl_and_original_test_splits(tmp_path):
     """config/faithful.yaml switches every gym to the original tasks with LLM users: the plan gains the
     original test split on every gym (nothing is contacted by `snakemake -n`)."""

@@ -94,6 +94,37 @@ def test_rl_step_updates_parameters_and_logs_penalties(small_cfg, tiny_tok, teac
     assert stats["train/adv_std"] > 0
 
 
+def test_truncated_mask_drops_cut_off_episodes_from_the_loss(small_cfg, tiny_tok, teacher_episodes):
+    """rl.truncated=mask: the two token-budget episodes of the group leave the loss (their tokens are not
+    counted) while the two successes still train; with every episode cut off no parameter moves."""
+    model, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=0)
+    ep = [e for e in teacher_episodes if len(e.assistant) >= 3][0]
+    pairs = [_episode_from_teacher(tiny_tok, ep), _episode_from_teacher(tiny_tok, ep),
+             _episode_from_teacher(tiny_tok, ep, keep_turns=2), _episode_from_teacher(tiny_tok, ep, keep_turns=1)]
+
+    def step(truncated, group):
+        cfg = dataclasses.replace(small_cfg, rl=dataclasses.replace(
+            RLConfig(), tasks_per_step=1, group_size=len(group), num_minibatches=2, old_logprobs="recompute",
+            truncated=truncated))
+        local = type(model)(model.config)
+        local.load_state_dict(model.state_dict())
+        before = {k: v.clone() for k, v in local.state_dict().items()}
+        opt = torch.optim.AdamW(local.parameters(), lr=1e-3, weight_decay=0.0)
+        st = rl_step(local, opt, tiny_tok, [p[0] for p in group], [p[1] for p in group], cfg.method("bao"), cfg,
+                     torch.Generator().manual_seed(0), frozenset({"answer"}))
+        moved = any(not torch.equal(v, before[k]) for k, v in local.state_dict().items())
+        return st, moved
+
+    kept, _ = step("keep", pairs)
+    masked, moved = step("mask", pairs)
+    success_tokens = sum(sum(p[1].loss_mask[1:]) for p in pairs[:2])
+    assert kept["train/tokens"] > masked["train/tokens"] == success_tokens
+    assert masked["train/masked_episodes"] == 2 and kept["train/masked_episodes"] == 0
+    assert moved
+    cut_only, moved = step("mask", pairs[2:])
+    assert cut_only["train/tokens"] == 0 and not moved
+
+
 def test_rl_training_is_seed_deterministic(tmp_path, small_cfg, tiny_tok, teacher_episodes):
     """Same config + seed -> identical checkpoint and curve; another seed -> different rollouts."""
     from bao.policy.model import save_policy

@@ -58,11 +58,15 @@ def gym_sec(gym):
     return {k: v for k, v in sec(gym).items() if k != "sft_steps"}
 
 
+# RL keys added after runs had been made, each with the value that reproduces the behaviour from before it
+# existed. At that value a key is left out of the train_rl params, so adding it re-runs nothing; any other
+# value is a param like the rest (``tasks: embedded`` is described by the gym's own section, already a param).
+RL_LATE_KEYS = {"tasks": "embedded", "truncated": "keep"}
+
+
 def rl_sec():
-    """The RL section; ``tasks`` only when it selects the original split (``embedded`` tasks are described by
-    the gym's own section, already a param, so runs made before the key existed stay up to date)."""
-    r = sec("rl")
-    return r if r.get("tasks", "embedded") != "embedded" else {k: v for k, v in r.items() if k != "tasks"}
+    """The RL section, without the late keys that sit at their original behaviour (``RL_LATE_KEYS``)."""
+    return {k: v for k, v in sec("rl").items() if k not in RL_LATE_KEYS or RL_LATE_KEYS[k] != v}
 
 
 def method_sec(method):

@@ -114,6 +114,9 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
     z = group_zscores(scores, [ep.task_id for ep in episodes])
 
     ids, attn, lmask, turn, sampled_logp = pad_batch(traces, tok.pad_token_id)
+    cut = [i for i, ep in enumerate(episodes) if ep.end_reason == "token_budget"]
+    if rc.truncated == "mask" and cut:  # out of the loss; their scores stayed in the group statistics above
+        lmask[cut] = 0.0
     adv = batch_token_advantages(torch.tensor(z, dtype=torch.float32), pad_credits(credits), turn, lmask)
     adv, mask = adv[:, 1:], lmask[:, 1:]  # token i is predicted at position i-1
 
@@ -152,6 +155,7 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
         "penalty/info_seeking_episodes": fired["info_seeking_episodes"],
         "penalty/overthinking_episodes": fired["overthinking_episodes"],
         "train/tokens": int(mask.sum()),
+        "train/masked_episodes": len(cut) if rc.truncated == "mask" else 0,
     }
 
 
