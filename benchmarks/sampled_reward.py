@@ -8,7 +8,8 @@ same sampling seed, and the difference to the reference checkpoint (the SFT star
 interval over tasks x samples (:mod:`bao.eval.stats`).
 
     python benchmarks/sampled_reward.py --config results/config.resolved.yaml --gym function \\
-        sft=results/sft/function/enhanced/seed0/ckpt bao_s0=results/rl/function/bao/seed0/ckpt ...
+        sft=results/sft/function/enhanced/seed0/ckpt bao_s0=results/rl/function/bao/seed0/ckpt ... \\
+        bao=results/rl/function/bao/seed0/ckpt,results/rl/function/bao/seed1/ckpt,...
 
 Prints one line per checkpoint; ``--out`` also writes the numbers as JSON.
 """
@@ -38,20 +39,27 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0, help="sampling seed, the same for every checkpoint")
     p.add_argument("--out", default=None, help="JSON file for the numbers")
-    p.add_argument("checkpoints", nargs="+", help="name=path; the first is the reference (the SFT start)")
+    p.add_argument("checkpoints", nargs="+",
+                   help="name=path[,path...]; the first is the reference (the SFT start). Several paths pool "
+                        "checkpoints (e.g. the seeds of one method): each adds its samples as rows, so the "
+                        "interval is over tasks x (checkpoints x samples)")
     a = p.parse_args(argv)
     cfg = load_config(a.config)
     section = dataclasses.replace(getattr(cfg, a.gym), n_test_tasks=a.tasks)
     cfg = dataclasses.replace(cfg, **{a.gym: section})
-    runs, times = {}, {}
+    runs, times, played = {}, {}, {}
     for spec in a.checkpoints:
-        name, _, path = spec.partition("=")
+        name, _, paths = spec.partition("=")
         t0 = time.time()
-        eps = evaluate(cfg, path, "val", progress=False, gym=a.gym, temperature=a.temperature,
-                       samples=a.samples, seed=a.seed)
+        rows = []
+        for path in paths.split(","):
+            if path not in played:  # a checkpoint listed alone and in a pool plays once
+                played[path] = evaluate(cfg, path, "val", progress=False, gym=a.gym, temperature=a.temperature,
+                                        samples=a.samples, seed=a.seed)
+            rows += [[e for e in played[path] if e.sample == k] for k in range(a.samples)]
         times[name] = time.time() - t0
-        task_ids = sorted({e.task_id for e in eps})
-        runs[name] = Runs.from_episodes([[e for e in eps if e.sample == k] for k in range(a.samples)], task_ids)
+        task_ids = sorted({e.task_id for e in rows[0]})
+        runs[name] = Runs.from_episodes(rows, task_ids)
     ref = next(iter(runs))
     out = {"gym": a.gym, "tasks": a.tasks, "samples": a.samples, "temperature": a.temperature, "reference": ref,
            "metrics": {}}
