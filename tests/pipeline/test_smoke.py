@@ -102,7 +102,8 @@ def test_rerun_has_nothing_to_do(smoke_run):
 
 
 def _planned_jobs(tmp: Path, overrides: str) -> dict[str, int]:
-    """``snakemake -n`` job counts per rule for the smoke config plus a YAML config file of overrides."""
+    """``snakemake -n`` job counts per rule for the smoke config plus a YAML config file of overrides, with
+    results and data under ``tmp`` (an empty plan-only directory, or the finished smoke run)."""
     (tmp / "overrides.yaml").write_text(overrides)
     cmd = [SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", "config/smoke.yaml", str(tmp / "overrides.yaml"),
            "--config", f"results_dir={tmp}/results", f"data_dir={tmp}/data"]
@@ -137,14 +138,7 @@ def test_planned_jobs_follow_seeds_groups_and_sharing(tmp_path, shared, sft_runs
 def test_changing_one_method_reruns_only_what_depends_on_it(smoke_run):
     """After a full smoke run, a new credit rule for one ablation re-trains that method only and re-evaluates
     it; every other checkpoint, evaluation and figure stays (snakemake -n on the finished run)."""
-    override = smoke_run / "one_method.yaml"
-    override.write_text(yaml.safe_dump({"methods": {"bao_no_info": {"credit": "em"}}}))
-    cmd = [SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", "config/smoke.yaml", str(override),
-           "--config", f"results_dir={smoke_run}/results", f"data_dir={smoke_run}/data"]
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    jobs = {p[0]: int(p[1]) for p in (ln.split() for ln in r.stdout.splitlines())
-            if len(p) == 2 and p[1].isdigit() and p[0] != "total"}
+    jobs = _planned_jobs(smoke_run, yaml.safe_dump({"methods": {"bao_no_info": {"credit": "em"}}}))
     # one RL run, its evaluation on Function-Gym's three splits, then the tables and the report that list it
     assert jobs == {"train_rl": 1, "evaluate": 3, "aggregate": 1, "report": 1, "all": 1}, jobs
 
@@ -156,14 +150,7 @@ def test_late_rl_keys_rerun_only_when_they_change_behaviour(smoke_run, truncated
     re-trains every RL run (snakemake -n on the finished smoke run)."""
     smoke = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
     current = {**yaml.safe_load((ROOT / "config/config.yaml").read_text())["rl"], **smoke["rl"]}
-    override = smoke_run / f"late_{truncated}.yaml"
-    override.write_text(yaml.safe_dump({"rl": {**smoke["rl"], "truncated": truncated}}))
-    cmd = [SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", "config/smoke.yaml", str(override),
-           "--config", f"results_dir={smoke_run}/results", f"data_dir={smoke_run}/data"]
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    jobs = {p[0]: int(p[1]) for p in (ln.split() for ln in r.stdout.splitlines())
-            if len(p) == 2 and p[1].isdigit() and p[0] != "total"}
+    jobs = _planned_jobs(smoke_run, yaml.safe_dump({"rl": {**smoke["rl"], "truncated": truncated}}))
     n_rl = sum(1 for _ in (smoke_run / "results" / "rl").glob("*/*/seed*/metrics.json"))
     if truncated == current.get("truncated", "keep"):
         assert jobs == {}, jobs
