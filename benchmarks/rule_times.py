@@ -30,9 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|---|")
     for rule, r in df.iterrows():
         print(f"| {rule} | {int(r.jobs)} | {r.mean_s:.0f} | {r.total_s:.0f} | {r.cpu_s:.0f} | {r.max_rss_mb:.0f} |")
-    cores = a.cores
     print(f"\nsum over jobs: {df.total_s.sum() / 60:.1f} min wall, {df.cpu_s.sum() / 60:.1f} min CPU; "
-          f"an uninterrupted run on {cores} cores takes at least {df.cpu_s.sum() / cores / 60:.0f} min")
+          f"an uninterrupted run on {a.cores} cores takes at least {df.cpu_s.sum() / a.cores / 60:.0f} min")
 
 
 if __name__ == "__main__":
