@@ -11,13 +11,16 @@ interval over tasks x samples (:mod:`bao.eval.stats`).
         sft=results/sft/function/enhanced/seed0/ckpt bao_s0=results/rl/function/bao/seed0/ckpt ... \\
         bao=results/rl/function/bao/seed0/ckpt,results/rl/function/bao/seed1/ckpt,...
 
-Prints one line per checkpoint; ``--out`` also writes the numbers as JSON.
+Prints one line per checkpoint; ``--out`` also writes the numbers as JSON. With ``--episodes DIR`` every
+checkpoint's episodes are kept in ``DIR`` (keyed by the weights' sha256 and the sampling settings) and read back
+on the next call, so checkpoints can be played by several processes at once and compared in a last, quick call.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -27,7 +30,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from bao.config import load_config  # noqa: E402
 from bao.eval.run import evaluate  # noqa: E402
 from bao.eval.stats import Runs, paired_bootstrap  # noqa: E402
-from bao.io import write_json  # noqa: E402
+from bao.io import read_jsonl, write_json, write_jsonl  # noqa: E402
+from bao.types import Episode  # noqa: E402
+
+
+def episodes_file(root: Path, checkpoint: str, a: argparse.Namespace) -> Path:
+    """Where ``checkpoint``'s episodes under the settings of ``a`` are kept: the weights' sha256 and the
+    settings name the file, so a retrained checkpoint at the same path is played again."""
+    h = hashlib.sha256()
+    for w in sorted(Path(checkpoint).glob("*.safetensors")):
+        h.update(w.read_bytes())
+    h.update(f"{a.gym}/{a.tasks}/{a.samples}/{a.temperature}/{a.seed}".encode())
+    return root / f"{'_'.join(Path(checkpoint).parts[-3:])}-{h.hexdigest()[:16]}.jsonl"
+
+
+def play(cfg, checkpoint: str, a: argparse.Namespace) -> list[Episode]:
+    """The sampled episodes of one checkpoint, read from ``--episodes`` when it already holds them."""
+    cached = episodes_file(Path(a.episodes), checkpoint, a) if a.episodes else None
+    if cached is not None and cached.exists():
+        return [Episode.from_dict(r) for r in read_jsonl(cached)]
+    eps = evaluate(cfg, checkpoint, "val", progress=False, gym=a.gym, temperature=a.temperature,
+                   samples=a.samples, seed=a.seed)
+    if cached is not None:
+        write_jsonl(cached, [e.to_dict() for e in eps])
+    return eps
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -39,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0, help="sampling seed, the same for every checkpoint")
     p.add_argument("--out", default=None, help="JSON file for the numbers")
+    p.add_argument("--episodes", default=None, help="folder that keeps each checkpoint's episodes (reused)")
     p.add_argument("checkpoints", nargs="+",
                    help="name=path[,path...]; the first is the reference (the SFT start). Several paths pool "
                         "checkpoints (e.g. the seeds of one method): each adds its samples as rows, so the "
@@ -54,8 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = []
         for path in paths.split(","):
             if path not in played:  # a checkpoint listed alone and in a pool plays once
-                played[path] = evaluate(cfg, path, "val", progress=False, gym=a.gym, temperature=a.temperature,
-                                        samples=a.samples, seed=a.seed)
+                played[path] = play(cfg, path, a)
             rows += [[e for e in played[path] if e.sample == k] for k in range(a.samples)]
         times[name] = time.time() - t0
         task_ids = sorted({e.task_id for e in rows[0]})
