@@ -281,6 +281,10 @@ class RLConfig:
     loss, while their reward still counts in their group's z-score (ours, after DAPO's overlong filtering: on
     the tiny model a failure of length, not of strategy, pushes probability away from the sampled tokens of
     long degenerate text, which raises entropy and makes more such episodes)."""
+    kl_coef: float = 0.0
+    """weight β of a KL(π_θ ‖ π_ref) loss to the RL start (the SFT checkpoint), verl's ``low_var_kl`` (k3)
+    estimator per token, token-mean like the policy loss. 0 = off (paper/code: ``use_kl_loss=False``); ours as an
+    option: a frozen copy of the start model adds one no-grad forward pass per minibatch."""
 
 
 @dataclass(frozen=True)
@@ -497,6 +501,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("rl.minibatches: expected 'length' or 'random'")
     if cfg.rl.truncated not in ("keep", "mask"):
         raise ConfigError("rl.truncated: expected 'keep' or 'mask'")
+    if cfg.rl.kl_coef < 0:
+        raise ConfigError(f"rl.kl_coef: expected a number >= 0, got {cfg.rl.kl_coef}")
     if cfg.rl.failed_rule not in ("zero_reward", "nonpositive", "below_threshold"):
         raise ConfigError("rl.failed_rule: expected 'zero_reward', 'nonpositive' or 'below_threshold'")
 

@@ -144,15 +144,16 @@ def test_changing_one_method_reruns_only_what_depends_on_it(smoke_run):
 
 
 @pytest.mark.smoke
-@pytest.mark.parametrize("truncated", ["keep", "mask"])
-def test_late_rl_keys_rerun_only_when_they_change_behaviour(smoke_run, truncated):
+@pytest.mark.parametrize("key,value", [("truncated", "keep"), ("truncated", "mask"), ("kl_coef", 0.0),
+                                       ("kl_coef", 0.1)])
+def test_late_rl_keys_rerun_only_when_they_change_behaviour(smoke_run, key, value):
     """A key of ``RL_LATE_KEYS`` at its original value leaves every finished run up to date; any other value
     re-trains every RL run (snakemake -n on the finished smoke run)."""
     smoke = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
     current = {**yaml.safe_load((ROOT / "config/config.yaml").read_text())["rl"], **smoke["rl"]}
-    jobs = _planned_jobs(smoke_run, yaml.safe_dump({"rl": {**smoke["rl"], "truncated": truncated}}))
+    jobs = _planned_jobs(smoke_run, yaml.safe_dump({"rl": {**smoke["rl"], key: value}}))
     n_rl = sum(1 for _ in (smoke_run / "results" / "rl").glob("*/*/seed*/metrics.json"))
-    if truncated == current.get("truncated", "keep"):
+    if value == current[key]:
         assert jobs == {}, jobs
     else:
         assert jobs.get("train_rl") == n_rl > 0, jobs

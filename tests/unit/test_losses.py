@@ -80,3 +80,15 @@ def test_masked_mean_and_entropy():
     ref = torch.distributions.Categorical(logits=logits).entropy()
     assert torch.allclose(ent, ref, atol=1e-5)
     assert entropy_from_logits(torch.zeros(1, 1, 4)).item() == pytest.approx(math.log(4))
+
+
+def test_kl_k3_hand_checked():
+    """k3 = e^δ − δ − 1, δ = log π_ref − log π: 0 where the policies agree, e.g. π = 1/2, π_ref = 1/4 gives
+    1/2 + ln 2 − 1 = 0.19315, and π = 1/4, π_ref = 1/2 gives 2 − ln 2 − 1 = 0.30685."""
+    from bao.rl.losses import kl_k3
+
+    logp = torch.log(torch.tensor([0.5, 0.5, 0.25]))
+    ref = torch.log(torch.tensor([0.5, 0.25, 0.5]))
+    assert kl_k3(logp, ref).tolist() == pytest.approx([0.0, 0.5 + math.log(2) - 1, 1 - math.log(2)], abs=1e-6)
+    # δ = −100 is clamped to −20 (k3 = 19 + e^−20), then to the [−10, 10] bound
+    assert float(kl_k3(torch.tensor([0.0]), torch.tensor([-100.0]))) == 10.0

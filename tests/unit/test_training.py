@@ -3,12 +3,14 @@
 import dataclasses
 import hashlib
 
+import pytest
 import torch
 
 from bao.config import RLConfig, SFTConfig
 from bao.envs import make
 from bao.policy.rollout import GenSettings, rollout
-from bao.rl.train import rl_step
+from bao.rl.losses import kl_k3, masked_mean
+from bao.rl.train import pad_batch, rl_step, token_logprobs
 from bao.sft.train import lr_at, train
 from bao.teacher.function_teacher import procedural_tasks
 
@@ -232,3 +234,72 @@ def test_batch_token_mean_does_not_depend_on_the_minibatch_split():
         denom = float(mask.sum()) / M
         total = sum(ppo_clip_loss(logp[i], logp[i], adv[i], mask[i], denom=denom)[0] for i in mbs)
         assert torch.allclose(total, M * whole, atol=1e-6)
+
+
+def test_kl_loss_pulls_the_policy_toward_the_reference(small_cfg, tiny_tok, teacher_episodes):
+    """rl.kl_coef > 0 with an all-success group (every advantage 0): the policy term is silent, so the only
+    gradient is the KL to the reference, and the updates lower it. With kl_coef = 0 nothing moves."""
+    model, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=0)
+    ref, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=1)
+    ep = [e for e in teacher_episodes if len(e.assistant) >= 3][0]
+    pairs = [_episode_from_teacher(tiny_tok, ep) for _ in range(4)]
+    ids, attn, lmask, _, _ = pad_batch([p[1] for p in pairs], tiny_tok.pad_token_id)
+
+    def kl_to_ref(m):
+        with torch.no_grad():
+            new, old = token_logprobs(m, ids, attn)[0], token_logprobs(ref, ids, attn)[0]
+        return float(masked_mean(kl_k3(new, old), lmask[:, 1:]))
+
+    def steps(kl_coef, n):
+        cfg = dataclasses.replace(small_cfg, rl=dataclasses.replace(
+            RLConfig(), tasks_per_step=1, group_size=4, num_minibatches=2, old_logprobs="recompute", kl_coef=kl_coef))
+        local = type(model)(model.config)
+        local.load_state_dict(model.state_dict())
+        opt = torch.optim.AdamW(local.parameters(), lr=1e-3, weight_decay=0.0)
+        for _ in range(n):
+            st = rl_step(local, opt, tiny_tok, [p[0] for p in pairs], [p[1] for p in pairs], cfg.method("bao"),
+                         cfg, torch.Generator().manual_seed(0), frozenset({"answer"}), ref_model=ref)
+        return local, st
+
+    start = kl_to_ref(model)
+    assert start > 0
+    off, st = steps(0.0, 1)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in off.state_dict().items()) and "train/kl_ref" not in st
+    on, st = steps(1.0, 3)
+    assert st["train/zero_adv_episodes"] == 4 and st["train/kl_ref"] > 0
+    assert kl_to_ref(on) < start
+
+
+@pytest.mark.parametrize("method", ["bao", "userrl_grpo"])
+def test_repeated_rl_steps_make_successes_likelier_and_failures_less_likely(small_cfg, tiny_tok, teacher_episodes,
+                                                                           method):
+    """The sign of the whole update path (shaping, credits, z-scores, token advantages, PPO, optimizer): one
+    group of two successes and two failures (another task's episode with its rewards zeroed), five steps on
+    that fixed batch. The successes' assistant tokens gain log-probability and the failures' lose it."""
+    model, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=0)
+    long_eps = [e for e in teacher_episodes if len(e.assistant) >= 3]
+    win, lose = long_eps[0], next(e for e in long_eps if e.task_id != long_eps[0].task_id)
+    pairs = [_episode_from_teacher(tiny_tok, win) for _ in range(2)]
+    for _ in range(2):
+        ep, tr = _episode_from_teacher(tiny_tok, lose)
+        turns = [dataclasses.replace(t, reward=0.0) for t in ep.turns]
+        pairs.append((dataclasses.replace(ep, task_id=win.task_id, turns=turns, end_reason="horizon"), tr))
+    assert [p[0].total_reward for p in pairs] == [1.0, 1.0, 0.0, 0.0]
+    ids, attn, lmask, _, _ = pad_batch([p[1] for p in pairs], tiny_tok.pad_token_id)
+    m = lmask[:, 1:]
+
+    def mean_logp(rows):
+        with torch.no_grad():
+            lp = token_logprobs(model, ids, attn)[0]
+        return float((lp[rows] * m[rows]).sum() / m[rows].sum())
+
+    before = mean_logp([0, 1]), mean_logp([2, 3])
+    cfg = dataclasses.replace(small_cfg, rl=dataclasses.replace(RLConfig(), tasks_per_step=1, group_size=4,
+                                                                num_minibatches=2, old_logprobs="recompute"))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
+    for step in range(5):
+        st = rl_step(model, opt, tiny_tok, [p[0] for p in pairs], [p[1] for p in pairs], cfg.method(method), cfg,
+                     torch.Generator().manual_seed(step), frozenset({"answer"}))
+        assert st["train/zero_adv_episodes"] == 0
+    after = mean_logp([0, 1]), mean_logp([2, 3])
+    assert after[0] > before[0] and after[1] < before[1], (before, after)

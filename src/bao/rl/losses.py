@@ -1,4 +1,4 @@
-"""PPO clipped policy loss with verl's "token-mean" aggregation, no KL term (BAO/UserRL actor loss).
+"""PPO clipped policy loss with verl's "token-mean" aggregation, no KL term by default (BAO/UserRL actor loss).
 
 Source: papers.md §4.1 / §7.3 (clip ratio 0.2, ``loss_agg_mode=token-mean``, ``use_kl_loss=False``,
 entropy_coeff 0) and verl ``core_algos.compute_policy_loss``. Departures (ours):
@@ -8,6 +8,8 @@ entropy_coeff 0) and verl ``core_algos.compute_policy_loss``. Departures (ours):
 - ``approx_kl`` uses the k3 estimator (ρ − 1) − log ρ (non-negative, unbiased for KL(π_old‖π_new));
   verl logs the k1 estimate mean(logp_old − logp_new).
 - The log-ratio is clamped to [−20, 20] before exp, as in verl, for numerical safety.
+- :func:`kl_k3` is verl's ``low_var_kl`` for an optional KL loss to the RL start (``rl.kl_coef``; off in the
+  paper's recipe).
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
     """Categorical entropy per position: logits (B, L, V) -> (B, L). H = logsumexp(z) − Σ softmax(z)·z."""
     probs = torch.softmax(logits, dim=-1)
     return torch.logsumexp(logits, dim=-1) - (probs * logits).sum(dim=-1)
+
+
+def kl_k3(logp: torch.Tensor, logp_ref: torch.Tensor) -> torch.Tensor:
+    """Per-token k3 estimate of KL(π ‖ π_ref) from samples of π: e^{δ} − δ − 1 with δ = logp_ref − logp,
+    δ clamped to [−20, 20] and the result to [−10, 10] (verl's ``low_var_kl``). Non-negative, 0 where equal."""
+    d = (logp_ref - logp).clamp(-20.0, 20.0)
+    return (torch.exp(d) - d - 1.0).clamp(-10.0, 10.0)
 
 
 def ppo_clip_loss(logp_new: torch.Tensor, logp_old: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor,

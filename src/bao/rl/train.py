@@ -10,7 +10,7 @@ One loop, top to bottom, per step:
 3. take π_old of the sampled ids (by default the log-probs the sampler recorded, ``rl.old_logprobs``), cut
    the batch into ``rl.num_minibatches`` (by default length-sorted slices in a random order,
    ``rl.minibatches``) and run one PPO-clip update per minibatch (token-mean over the batch's assistant
-   tokens, no KL; :mod:`bao.rl.losses`).
+   tokens, no KL unless ``rl.kl_coef`` > 0; :mod:`bao.rl.losses`).
 
 The same trainer with ``shaping: none, credit: equalized, score: r2g`` is the UserRL-GRPO baseline.
 
@@ -39,7 +39,7 @@ from bao.policy.model import load_policy, load_tokenizer, save_policy
 from bao.policy.rollout import GenSettings, rollout
 from bao.provenance import provenance
 from bao.rl.advantages import CREDITS, SCORES, batch_token_advantages, group_zscores, pad_credits
-from bao.rl.losses import entropy_from_logits, masked_mean, ppo_clip_loss
+from bao.rl.losses import entropy_from_logits, kl_k3, masked_mean, ppo_clip_loss
 from bao.rl.shaping import SHAPERS, ShapingParams, penalty_stats
 from bao.seeding import rng, torch_generator
 from bao.gyms import GYMS
@@ -95,9 +95,13 @@ def token_logprobs(model, ids, attn, with_entropy: bool = False):
 
 
 def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator, user_choices,
-            t_pen: int = 15, success_threshold: float = 1.0) -> dict:
-    """Advantages + PPO updates on one rollout batch; returns the step's logged statistics."""
+            t_pen: int = 15, success_threshold: float = 1.0, ref_model=None) -> dict:
+    """Advantages + PPO updates on one rollout batch; returns the step's logged statistics.
+
+    ``ref_model`` (the frozen RL start) is needed when ``rl.kl_coef`` > 0: β·k3(π_θ ‖ π_ref) joins the loss."""
     rc = cfg.rl
+    if rc.kl_coef > 0 and ref_model is None:
+        raise ValueError("rl.kl_coef > 0 needs the reference model (ref_model)")
     params = ShapingParams(c_rep=rc.c_rep, c_len=rc.c_len, t_pen=t_pen, reweight_w=method.reweight_w,
                            failed_rule=rc.failed_rule, success_threshold=success_threshold)
     shaper, credit_fn, score_fn = SHAPERS.get(method.shaping), CREDITS.get(method.credit), SCORES.get(method.score)
@@ -135,6 +139,12 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
     for idx in minibatches:
         new, ent = token_logprobs(model, ids[idx], attn[idx], with_entropy=True)
         loss, st = ppo_clip_loss(new, old[idx], adv[idx], mask[idx], clip_eps=rc.clip_eps, denom=denom)
+        if rc.kl_coef > 0:
+            with torch.no_grad():
+                ref = token_logprobs(ref_model, ids[idx], attn[idx])[0]
+            kl = (kl_k3(new, ref) * mask[idx]).sum() / max(denom, 1e-8)
+            loss = loss + rc.kl_coef * kl
+            stats["kl_ref"] += kl.item() / rc.num_minibatches
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], rc.grad_clip)
@@ -182,6 +192,9 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
     torch.set_num_threads(rc.threads)
     tok = load_tokenizer(init)
     model = load_policy(init, cfg.model)
+    ref_model = None
+    if rc.kl_coef > 0:  # the frozen start of this run, for the KL loss
+        ref_model = load_policy(init, cfg.model).eval().requires_grad_(False)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=rc.lr,
                             weight_decay=rc.weight_decay, betas=(0.9, 0.95))
     tasks, val_tasks, env_factory = rl_tasks(g, cfg)
@@ -221,7 +234,8 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
         t_roll = time.time() - t0
         row = {"step": step, **{f"rollout/{k}": round(v, 6) for k, v in summarize(episodes, range(1, 2)).items()}}
         row.update(rl_step(model, opt, tok, episodes, traces, method, cfg, torch_generator(seed, "ppo", step),
-                           user_choices, t_pen=g.t_pen(cfg), success_threshold=g.success_threshold(cfg)))
+                           user_choices, t_pen=g.t_pen(cfg), success_threshold=g.success_threshold(cfg),
+                           ref_model=ref_model))
         if step == 0:
             row.update({f"{k}_before": v for k, v in val0.items()})
         row.update(validate(step + 1))  # after this step's update
