@@ -73,13 +73,24 @@ def _episode_from_teacher(tok, ep, keep_turns=None):
     return Episode(ep.task_id, turns, end), Trace(ex.ids, ex.mask, turn_of, [0.0] * len(ex.ids))
 
 
+def _one_group_cfg(small_cfg, group_size: int = 4, **rl):
+    """``small_cfg`` with an RL section for one group of ``group_size`` recorded episodes in 2 minibatches; the
+    traces carry no sampler log-probs, so pi_old is recomputed."""
+    return dataclasses.replace(small_cfg, rl=dataclasses.replace(
+        RLConfig(), tasks_per_step=1, group_size=group_size, num_minibatches=2, old_logprobs="recompute", **rl))
+
+
+def _copy(model):
+    local = type(model)(model.config)
+    local.load_state_dict(model.state_dict())
+    return local
+
+
 def test_rl_step_updates_parameters_and_logs_penalties(small_cfg, tiny_tok, teacher_episodes):
     """One group: two teacher successes and two failed prefixes. BAO penalises the failures (they would get
     zero advantage under R2G credits without the penalties) and the update moves the parameters."""
     model, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=0)
-    # the teacher traces carry no sampler log-probs, so pi_old is recomputed
-    cfg = dataclasses.replace(small_cfg, rl=dataclasses.replace(RLConfig(), tasks_per_step=1, group_size=4,
-                                                                num_minibatches=2, old_logprobs="recompute"))
+    cfg = _one_group_cfg(small_cfg)
     eps = [e for e in teacher_episodes if len(e.assistant) >= 3][:1] * 4
     pairs = [_episode_from_teacher(tiny_tok, eps[0]), _episode_from_teacher(tiny_tok, eps[1]),
              _episode_from_teacher(tiny_tok, eps[2], keep_turns=2), _episode_from_teacher(tiny_tok, eps[3], keep_turns=1)]
@@ -105,11 +116,8 @@ def test_truncated_mask_drops_cut_off_episodes_from_the_loss(small_cfg, tiny_tok
              _episode_from_teacher(tiny_tok, ep, keep_turns=2), _episode_from_teacher(tiny_tok, ep, keep_turns=1)]
 
     def step(truncated, group):
-        cfg = dataclasses.replace(small_cfg, rl=dataclasses.replace(
-            RLConfig(), tasks_per_step=1, group_size=len(group), num_minibatches=2, old_logprobs="recompute",
-            truncated=truncated))
-        local = type(model)(model.config)
-        local.load_state_dict(model.state_dict())
+        cfg = _one_group_cfg(small_cfg, len(group), truncated=truncated)
+        local = _copy(model)
         before = {k: v.clone() for k, v in local.state_dict().items()}
         opt = torch.optim.AdamW(local.parameters(), lr=1e-3, weight_decay=0.0)
         st = rl_step(local, opt, tiny_tok, [p[0] for p in group], [p[1] for p in group], cfg.method("bao"), cfg,
@@ -251,10 +259,8 @@ def test_kl_loss_pulls_the_policy_toward_the_reference(small_cfg, tiny_tok, teac
         return float(masked_mean(kl_k3(new, old), lmask[:, 1:]))
 
     def steps(kl_coef, n):
-        cfg = dataclasses.replace(small_cfg, rl=dataclasses.replace(
-            RLConfig(), tasks_per_step=1, group_size=4, num_minibatches=2, old_logprobs="recompute", kl_coef=kl_coef))
-        local = type(model)(model.config)
-        local.load_state_dict(model.state_dict())
+        cfg = _one_group_cfg(small_cfg, kl_coef=kl_coef)
+        local = _copy(model)
         opt = torch.optim.AdamW(local.parameters(), lr=1e-3, weight_decay=0.0)
         for _ in range(n):
             st = rl_step(local, opt, tiny_tok, [p[0] for p in pairs], [p[1] for p in pairs], cfg.method("bao"),
@@ -294,8 +300,7 @@ def test_repeated_rl_steps_make_successes_likelier_and_failures_less_likely(smal
         return float((lp[rows] * m[rows]).sum() / m[rows].sum())
 
     before = mean_logp([0, 1]), mean_logp([2, 3])
-    cfg = dataclasses.replace(small_cfg, rl=dataclasses.replace(RLConfig(), tasks_per_step=1, group_size=4,
-                                                                num_minibatches=2, old_logprobs="recompute"))
+    cfg = _one_group_cfg(small_cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
     for step in range(5):
         st = rl_step(model, opt, tiny_tok, [p[0] for p in pairs], [p[1] for p in pairs], cfg.method(method), cfg,
