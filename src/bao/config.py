@@ -240,6 +240,12 @@ class RLConfig:
     """ours, for the from-scratch tiny model (the paper's 1e-6 is for Qwen3-4B): 1e-4 made the sampled training
     reward fall on Function-Gym, 3e-5 and 1e-5 raise it (README, RL learning rate)."""
     clip_eps: float = 0.2
+    clip_eps_high: float | None = None
+    """upper clip 1 + ε_high of the PPO ratio; null = ``clip_eps`` (paper/code: symmetric 0.2). DAPO's
+    clip-higher (ε_high 0.28) lets low-probability tokens rise faster (ours, as an option)."""
+    adv_norm: str = "std"
+    """group normalisation of the trajectory scores: ``std`` z = (S − μ)/(σ + ε) (paper/code: GRPO);
+    ``none`` z = S − μ (Dr. GRPO: no division by a small within-group σ)."""
     num_minibatches: int = 8
     """PPO updates per rollout batch (paper: batch 128 / mini-batch 16 = 8)."""
     temperature: float = 1.0
@@ -285,6 +291,11 @@ class RLConfig:
     """weight β of a KL(π_θ ‖ π_ref) loss to the RL start (the SFT checkpoint), verl's ``low_var_kl`` (k3)
     estimator per token, token-mean like the policy loss. 0 = off (paper/code: ``use_kl_loss=False``); ours as an
     option: a frozen copy of the start model adds one no-grad forward pass per minibatch."""
+    score_decimals: int | None = 4
+    """decimals the trajectory score is rounded to before the group z-score (code: BAO's
+    ``compute_turn_credits`` returns ``round(sum(turn_rewards) / 1.0, 4)``, and UserRL's mean score is rounded to
+    4 too; applying it to the R2G score is ours). Scores closer than 1e-4, e.g. two failures whose penalties
+    differ in the fifth decimal, then tie and get no advantage. ``null`` keeps the exact float."""
 
 
 @dataclass(frozen=True)
@@ -501,6 +512,15 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("rl.minibatches: expected 'length' or 'random'")
     if cfg.rl.truncated not in ("keep", "mask"):
         raise ConfigError("rl.truncated: expected 'keep' or 'mask'")
+    if cfg.rl.adv_norm not in ("std", "none"):
+        raise ConfigError(f"rl.adv_norm: expected 'std' or 'none', got {cfg.rl.adv_norm!r}")
+    if cfg.rl.clip_eps_high is not None and (isinstance(cfg.rl.clip_eps_high, bool)
+                                             or not isinstance(cfg.rl.clip_eps_high, (int, float))
+                                             or cfg.rl.clip_eps_high <= 0):
+        raise ConfigError(f"rl.clip_eps_high: expected a number > 0 or null, got {cfg.rl.clip_eps_high!r}")
+    d = cfg.rl.score_decimals
+    if d is not None and (isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 12):
+        raise ConfigError(f"rl.score_decimals: expected an integer 0..12 or null, got {d!r}")
     if cfg.rl.kl_coef < 0:
         raise ConfigError(f"rl.kl_coef: expected a number >= 0, got {cfg.rl.kl_coef}")
     if cfg.rl.failed_rule not in ("zero_reward", "nonpositive", "below_threshold"):

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from bao.rl.advantages import (CREDITS, SCORES, batch_token_advantages, compute_advantages, group_zscores,
-                               pad_credits, token_advantages)
+                               pad_credits, rounded_score, token_advantages)
 from bao.rl.shaping import SHAPERS, ShapingParams
 
 
@@ -143,3 +143,30 @@ def test_bao_vs_userrl_baseline_on_fixed_group():
     z = group_zscores([1.0, -0.41, -0.46, 1.0], [0] * 4)[1]
     c = [-0.2952, -0.369, -0.205]
     assert bao[1][2].item() == pytest.approx(z * c[0] * 9 / (3 * sum(c)), rel=1e-5)
+
+
+def test_sum_score_rounded_to_4_decimals_like_bao_code():
+    """BAO's ``compute_turn_credits`` scores a trajectory as ``round(sum(turn_rewards) / 1.0, 4)``: two failures
+    whose penalties differ only in the fifth decimal tie, so the group's z-scores are exactly ±√3/2·σ/(σ+ε)."""
+    group = [[0.0, 1.0], [0.0, -0.85 / 3], [0.0, -0.28334], [0.0, 0.0, 1.0]]  # -0.283333.. and -0.28334
+    z, _ = compute_advantages(group, [0] * 4, credit="r2g", score="sum", gamma=0.8, k=2.0)
+    sigma = math.sqrt(4 * (1.0 - 0.35835) ** 2 / 3)  # scores 1, -0.2833, -0.2833, 1: mean 0.35835
+    want = math.sqrt(3) / 2 * sigma / (sigma + 1e-6)
+    assert z[1] == z[2]
+    assert z == pytest.approx([want, -want, -want, want], abs=1e-12)
+    exact, _ = compute_advantages(group, [0] * 4, credit="r2g", score="sum", gamma=0.8, k=2.0, score_decimals=None)
+    assert exact[1] > exact[2]  # unrounded, the smaller penalty ranks higher
+    assert rounded_score(-0.85 / 3, 4) == -0.2833 and rounded_score(-0.85 / 3, None) == -0.85 / 3
+
+
+def test_group_scores_without_std_are_dr_grpo():
+    """``adv_norm: none``: z = S − group mean; a lone failure among successes gets −0.875, not −2.47."""
+    scores = [1.0] * 7 + [0.0]
+    z_none = group_zscores(scores, [0] * 8, scale="none")
+    assert z_none == pytest.approx([0.125] * 7 + [-0.875])
+    z_std = group_zscores(scores, [0] * 8)
+    sigma = math.sqrt((7 * 0.125 ** 2 + 0.875 ** 2) / 7)  # 0.3536
+    assert z_std[-1] == pytest.approx(-0.875 / (sigma + 1e-6)) and z_std[-1] < -2.4
+    assert group_zscores([3.0, 2.0, 2.0], ["a", "b", "b"], scale="none") == [3.0, 0.0, 0.0]  # group of 1: S
+    with pytest.raises(ValueError):
+        group_zscores([1.0], [0], scale="mad")

@@ -92,3 +92,15 @@ def test_kl_k3_hand_checked():
     assert kl_k3(logp, ref).tolist() == pytest.approx([0.0, 0.5 + math.log(2) - 1, 1 - math.log(2)], abs=1e-6)
     # δ = −100 is clamped to −20 (k3 = 19 + e^−20), then to the [−10, 10] bound
     assert float(kl_k3(torch.tensor([0.0]), torch.tensor([-100.0]))) == 10.0
+
+
+def test_clip_higher_hand_checked():
+    """DAPO's clip-higher: with ε_high = 0.5 a positive-advantage token at ratio 1.4 is inside the band
+    (−1.4), at 1.6 clipped to −1.5; the lower bound stays 1 − 0.2."""
+    ratios = torch.tensor([[1.4, 1.6, 0.5]])
+    adv = torch.tensor([[1.0, 1.0, -1.0]])
+    loss, stats = ppo_clip_loss(ratios.log(), torch.zeros(1, 3), adv, torch.ones(1, 3), clip_eps_high=0.5)
+    assert loss.item() == pytest.approx((-1.4 - 1.5 + 0.8) / 3, rel=1e-6)
+    assert stats["clip_frac"] == pytest.approx(2 / 3)
+    sym, _ = ppo_clip_loss(ratios.log(), torch.zeros(1, 3), adv, torch.ones(1, 3))
+    assert sym.item() == pytest.approx((-1.2 - 1.2 + 0.8) / 3, rel=1e-6)

@@ -7,6 +7,8 @@ in papers.md §4.2–4.3 and userrl_repo.md §4.3. Per rollout b of a prompt gro
 2. trajectory score S_b (``SCORES``): ``"sum"`` Σ r̂_t (BAO), ``"mean_sum"`` round(mean r̂_t, 4) (what the
    UserRL code calls "Sum"), ``"r2g"`` Σ γ^{t−1} r̂_t;
 3. turn credits c_t (``CREDITS``): ``"equalized"`` 1, ``"r2g"`` reward-to-go, ``"em"`` exponential map;
+   The score is then rounded to ``rl.score_decimals`` = 4 decimals (:func:`rounded_score`), as BAO's
+   ``compute_turn_credits`` does with its Sum (``round(sum(turn_rewards) / 1.0, 4)``).
 4. z_b = (S_b − μ_Q) / (σ_Q + 1e-6), σ unbiased (torch.std); a group of one uses μ=0, σ=1;
 5. token i of turn t(i) with loss mask m_i: A_i = z_b · c_{t(i)} m_i · N_b / Σ_j c_{t(j)} m_j, N_b the number of
    tokens with non-zero c·m; A_b = 0 when Σ c·m == 0.
@@ -84,14 +86,25 @@ def score_r2g(rewards: Sequence[float], *, gamma: float) -> float:
     return credit_r2g(rewards, gamma=gamma, k=0.0)[0] if rewards else 0.0
 
 
+def rounded_score(score: float, decimals: int | None) -> float:
+    """The trajectory score as the group statistics see it (``rl.score_decimals``): BAO's code returns
+    ``round(sum(turn_rewards) / 1.0, 4)``; ``None`` keeps the exact float."""
+    return float(score) if decimals is None else round(float(score), decimals)
+
+
 # ---- group normalisation -------------------------------------------------------------------------------
 
-def group_zscores(scores: Sequence[float], group_ids: Sequence[Hashable], eps: float = 1e-6) -> list[float]:
+def group_zscores(scores: Sequence[float], group_ids: Sequence[Hashable], eps: float = 1e-6,
+                  scale: str = "std") -> list[float]:
     """GRPO z-scores within groups sharing a prompt id, shape (B,) -> (B,).
 
     μ = group mean, σ = unbiased std (torch.std); z = (S − μ)/(σ + eps). A group of size 1 uses μ=0, σ=1,
-    so z = S/(1+eps) (verl's convention).
+    so z = S/(1+eps) (verl's convention). ``scale="none"`` (``rl.adv_norm``) drops the division: z = S − μ
+    (Dr. GRPO, arXiv 2503.20783; a group of 1 keeps z = S), so a lone failure among successes is not inflated
+    to |z| ≈ 2.5 by a small σ.
     """
+    if scale not in ("std", "none"):
+        raise ValueError(f"scale must be 'std' or 'none', got {scale!r}")
     if len(scores) != len(group_ids):
         raise ValueError(f"scores ({len(scores)}) and group_ids ({len(group_ids)}) differ in length")
     members: dict[Hashable, list[int]] = defaultdict(list)
@@ -106,7 +119,7 @@ def group_zscores(scores: Sequence[float], group_ids: Sequence[Hashable], eps: f
             mu = sum(vals) / len(vals)
             sigma = math.sqrt(sum((v - mu) ** 2 for v in vals) / (len(vals) - 1))
         for i, v in zip(idx, vals):
-            z[i] = (v - mu) / (sigma + eps)
+            z[i] = (v - mu) / (sigma + eps) if scale == "std" else v - mu
     return z
 
 
@@ -151,12 +164,13 @@ def batch_token_advantages(z: torch.Tensor, credits: torch.Tensor, token_turn: t
 
 
 def compute_advantages(batch_rewards: list[list[float]], group_ids: Sequence[Hashable], *, credit: str,
-                       score: str, gamma: float, k: float) -> tuple[list[float], list[list[float]]]:
+                       score: str, gamma: float, k: float,
+                       score_decimals: int | None = 4, adv_norm: str = "std") -> tuple[list[float], list[list[float]]]:
     """Shaped per-turn rewards of B trajectories -> (z-scores (B,), per-trajectory turn credits (B, T_b))."""
     score_fn, credit_fn = SCORES.get(score), CREDITS.get(credit)
-    scores = [score_fn(r, gamma=gamma) for r in batch_rewards]
+    scores = [rounded_score(score_fn(r, gamma=gamma), score_decimals) for r in batch_rewards]
     credits = [credit_fn(r, gamma=gamma, k=k) for r in batch_rewards]
-    return group_zscores(scores, group_ids), credits
+    return group_zscores(scores, group_ids, scale=adv_norm), credits
 
 
 def pad_credits(credits: Sequence[Sequence[float]]) -> torch.Tensor:

@@ -40,14 +40,15 @@ def kl_k3(logp: torch.Tensor, logp_ref: torch.Tensor) -> torch.Tensor:
 
 def ppo_clip_loss(logp_new: torch.Tensor, logp_old: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor,
                   clip_eps: float = 0.2, dual_clip: float | None = None,
-                  denom: float | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                  denom: float | None = None, clip_eps_high: float | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """Token-mean PPO-clip loss.
 
     All inputs (B, L); ``mask`` is the loss mask (assistant tokens). Per token
     ℓ = −min(ρA, clip(ρ, 1−ε, 1+ε)A), ρ = exp(logp_new − logp_old); loss = Σ ℓ·m / Σ m, or Σ ℓ·m / ``denom``
     when given (the trainer passes the batch's token count / number of minibatches, so that a token's weight
     does not depend on which minibatch holds it).
-    With ``dual_clip`` = c > 1, tokens with A < 0 use min(ℓ, −cA) (verl's dual-clip).
+    With ``dual_clip`` = c > 1, tokens with A < 0 use min(ℓ, −cA) (verl's dual-clip). ``clip_eps_high`` sets
+    the upper bound 1+ε_high apart from the lower one (DAPO's clip-higher; None = symmetric).
 
     Returns (scalar loss with grad to ``logp_new``, stats): ``clip_frac`` share of masked tokens where the
     clipped branch is active (clipped loss strictly larger), ``approx_kl`` (k3), ``ratio_mean``.
@@ -55,7 +56,8 @@ def ppo_clip_loss(logp_new: torch.Tensor, logp_old: torch.Tensor, advantages: to
     log_ratio = (logp_new - logp_old).clamp(-20.0, 20.0)
     ratio = torch.exp(log_ratio)
     loss_unclipped = -advantages * ratio
-    loss_clipped = -advantages * ratio.clamp(1.0 - clip_eps, 1.0 + clip_eps)
+    high = clip_eps if clip_eps_high is None else clip_eps_high
+    loss_clipped = -advantages * ratio.clamp(1.0 - clip_eps, 1.0 + high)
     per_token = torch.maximum(loss_unclipped, loss_clipped)
     if dual_clip is not None:
         per_token = torch.where(advantages < 0, torch.minimum(per_token, -dual_clip * advantages), per_token)

@@ -38,7 +38,7 @@ from bao.io import write_json
 from bao.policy.model import load_policy, load_tokenizer, save_policy
 from bao.policy.rollout import GenSettings, rollout
 from bao.provenance import provenance
-from bao.rl.advantages import CREDITS, SCORES, batch_token_advantages, group_zscores, pad_credits
+from bao.rl.advantages import CREDITS, SCORES, batch_token_advantages, group_zscores, pad_credits, rounded_score
 from bao.rl.losses import entropy_from_logits, kl_k3, masked_mean, ppo_clip_loss
 from bao.rl.shaping import SHAPERS, ShapingParams, penalty_stats
 from bao.seeding import rng, torch_generator
@@ -110,12 +110,12 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
         s = shaper(ep.choices, ep.rewards, user_choices=user_choices, params=params)
         shaped.append(s)
         credits.append(credit_fn(s, gamma=rc.gamma, k=rc.em_k))
-        scores.append(score_fn(s, gamma=rc.gamma))
+        scores.append(rounded_score(score_fn(s, gamma=rc.gamma), rc.score_decimals))
         st = penalty_stats(ep.choices, ep.rewards, s, user_choices=user_choices, params=params)
         fired["info_seeking_turns"] += st["info_seeking_fired"]
         fired["info_seeking_episodes"] += int(st["info_seeking_fired"] > 0)
         fired["overthinking_episodes"] += st["overthinking_fired"]
-    z = group_zscores(scores, [ep.task_id for ep in episodes])
+    z = group_zscores(scores, [ep.task_id for ep in episodes], scale=rc.adv_norm)
 
     ids, attn, lmask, turn, sampled_logp = pad_batch(traces, tok.pad_token_id)
     cut = [i for i, ep in enumerate(episodes) if ep.end_reason == "token_budget"]
@@ -138,7 +138,8 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
     model.train()
     for idx in minibatches:
         new, ent = token_logprobs(model, ids[idx], attn[idx], with_entropy=True)
-        loss, st = ppo_clip_loss(new, old[idx], adv[idx], mask[idx], clip_eps=rc.clip_eps, denom=denom)
+        loss, st = ppo_clip_loss(new, old[idx], adv[idx], mask[idx], clip_eps=rc.clip_eps, denom=denom,
+                                 clip_eps_high=rc.clip_eps_high)
         if rc.kl_coef > 0:
             with torch.no_grad():
                 ref = token_logprobs(ref_model, ids[idx], attn[idx])[0]
