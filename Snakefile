@@ -48,6 +48,7 @@ rule rl_all:
 rule eval_all:
     input:
         ALL_EVAL,
+        training_reward_episodes(),
 
 
 rule report_all:

@@ -5,7 +5,9 @@ learning with how hard the drawn tasks were (two methods trained on the same see
 together). This script removes that noise: every checkpoint plays the same ``--tasks`` tasks of the ``val``
 split (fresh training-distribution tasks, never the test split) ``--samples`` times at temperature 1, with the
 same sampling seed, and the difference to the reference checkpoint (the SFT start) gets a 95% paired-bootstrap
-interval over tasks x samples (:mod:`bao.eval.stats`).
+interval over tasks x samples (:mod:`bao.eval.stats`). The logic lives in :mod:`bao.eval.training_reward`,
+which the pipeline runs on every checkpoint of the grid (``results/tables/training_reward.md``); this script is
+its ad-hoc caller for any checkpoints, e.g. probes outside the DAG.
 
     python benchmarks/sampled_reward.py --config results/config.resolved.yaml --gym function \\
         sft=results/sft/function/enhanced/seed0/ckpt bao_s0=results/rl/function/bao/seed0/ckpt ... \\
@@ -19,7 +21,6 @@ on the next call, so checkpoints can be played by several processes at once and 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import sys
 import time
@@ -28,8 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from bao.config import load_config  # noqa: E402
-from bao.eval.run import evaluate  # noqa: E402
-from bao.eval.stats import Runs, paired_bootstrap  # noqa: E402
+from bao.eval.training_reward import compare, play as play_val, rows_of  # noqa: E402
 from bao.io import read_jsonl, write_json, write_jsonl  # noqa: E402
 from bao.types import Episode  # noqa: E402
 
@@ -49,8 +49,7 @@ def play(cfg, checkpoint: str, a: argparse.Namespace) -> list[Episode]:
     cached = episodes_file(Path(a.episodes), checkpoint, a) if a.episodes else None
     if cached is not None and cached.exists():
         return [Episode.from_dict(r) for r in read_jsonl(cached)]
-    eps = evaluate(cfg, checkpoint, "val", progress=False, gym=a.gym, temperature=a.temperature,
-                   samples=a.samples, seed=a.seed)
+    eps = play_val(cfg, checkpoint, a.gym, a.tasks, a.samples, a.temperature, seed=a.seed)
     if cached is not None:
         write_jsonl(cached, [e.to_dict() for e in eps])
     return eps
@@ -72,31 +71,26 @@ def main(argv: list[str] | None = None) -> None:
                         "interval is over tasks x (checkpoints x samples)")
     a = p.parse_args(argv)
     cfg = load_config(a.config)
-    section = dataclasses.replace(getattr(cfg, a.gym), n_test_tasks=a.tasks)
-    cfg = dataclasses.replace(cfg, **{a.gym: section})
-    runs, times, played = {}, {}, {}
+    rows, times, played = {}, {}, {}
     for spec in a.checkpoints:
         name, _, paths = spec.partition("=")
         t0 = time.time()
-        rows = []
+        rows[name] = []
         for path in paths.split(","):
             if path not in played:  # a checkpoint listed alone and in a pool plays once
                 played[path] = play(cfg, path, a)
-            rows += [[e for e in played[path] if e.sample == k] for k in range(a.samples)]
+            rows[name] += rows_of(played[path])
         times[name] = time.time() - t0
-        task_ids = sorted({e.task_id for e in rows[0]})
-        runs[name] = Runs.from_episodes(rows, task_ids)
-    ref = next(iter(runs))
+    ref = next(iter(rows))
     out = {"gym": a.gym, "tasks": a.tasks, "samples": a.samples, "temperature": a.temperature, "reference": ref,
            "metrics": {}}
     for metric in ("score", "user_rate"):
-        res = paired_bootstrap(runs, metric, n_boot=cfg.eval.n_boot, seed=cfg.seed,
-                               pairs=[(m, ref) for m in runs if m != ref])
+        res = compare(rows, [(m, ref) for m in rows if m != ref], metric, n_boot=cfg.eval.n_boot, seed=cfg.seed)
         out["metrics"][metric] = {m: {"value": v[0], "lo": v[1], "hi": v[2],
                                       "delta": res["pairs"].get((m, ref), (0.0, 0.0, 0.0))}
                                   for m, v in res["methods"].items()}
     print(f"sampled reward on {a.tasks} val tasks x {a.samples} samples (T={a.temperature}), 95% paired bootstrap:")
-    for m in runs:
+    for m in rows:
         s, u = out["metrics"]["score"][m], out["metrics"]["user_rate"][m]
         d = "" if m == ref else (f"  vs {ref}: {s['delta'][0]:+.3f} [{s['delta'][1]:+.3f}, {s['delta'][2]:+.3f}]"
                                  f", UR {u['delta'][0]:+.3f} [{u['delta'][1]:+.3f}, {u['delta'][2]:+.3f}]")

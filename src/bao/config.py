@@ -311,9 +311,41 @@ class EvalConfig:
     """scripted reference policies evaluated beside the models (bao.agent.scripted; ours)."""
     n_boot: int = 2000
     """bootstrap replicates behind every 95% interval in the tables (paired over test tasks x seeds)."""
+    bootstrap: str = "cluster"
+    """what every 95% interval (tables, Pareto / sweep figures) resamples besides the seeds: ``cluster`` draws the
+    units a split holds out (Function-Gym's rules, Telepathy's entities, Turtle's puzzles) whole, with all their
+    tasks (a one-stage cluster bootstrap, :func:`bao.eval.stats.paired_bootstrap`); ``task`` draws test tasks
+    i.i.d., too narrow for claims about unseen rules when many tasks share one (ours)."""
     on_long_prompt: str = "skip"
     """``skip``: a prompt longer than the context ends the episode as ``prompt_too_long`` (a failure, counted);
     ``error``: stop with a message."""
+
+
+@dataclass(frozen=True)
+class TrainingRewardConfig:
+    """The training reward (``bao.eval.training_reward``): every SFT start and RL checkpoint plays the same fixed
+    tasks of the ``val`` split (fresh training-distribution tasks, never the test split; not ``rl.val_tasks``,
+    which sizes RL's own per-step greedy validation), sampled like RL's rollouts and greedily, with the same
+    sampling seed (the config's ``seed``) for every checkpoint; RL seeds are paired against their SFT start(s).
+
+    Sizing (ours): the default costs about 2,250 CPU s on the default grid (30 checkpoints, 60 jobs), under 10%
+    of its 23,183 CPU s. Estimate: a sampled episode costs ~0.18 CPU s on Function-Gym (RL curves: 8.7 s per
+    48-episode rollout, 1 thread), ~0.5 on Telepathy and ~0.7 on Turtle (their ``train_rl`` CPU s per step, with
+    Function's rollout share); a greedy one ~0.05 / ~0.35 / ~0.35 (the grid's 76 model ``evaluate`` jobs, 1,711
+    CPU s, less ~6.5 CPU s of imports per job, measured). So 64 sampled episodes x 30 checkpoints ≈ 720 s, 200
+    greedy tasks ≈ 1,140 s, 60 job starts ≈ 390 s (±25%, mostly the Telepathy/Turtle sampled cost). What it
+    buys: 400 tasks x 4 samples gave a 3-seed pooled Δ-vs-SFT interval of about ±0.035, so 64 episodes give
+    about ±0.035 x sqrt(1600 / 64) ≈ ±0.17 (±0.22 for a one-seed ablation: only large changes resolve); the
+    greedy score on 200 tasks about ±0.05 (±0.065 on 100 test tasks, scaled by 1/sqrt(2))."""
+
+    tasks: int = 32
+    """val tasks played sampled (the first ``tasks`` of the ``greedy_tasks``; ours: the 10% budget above)."""
+    samples: int = 2
+    """sampled episodes per task (ours; the README probe used 400 x 4)."""
+    temperature: float = 1.0
+    """sampling temperature (code: RL's rollout temperature, ``rl.temperature`` 1.0)."""
+    greedy_tasks: int = 200
+    """val tasks played greedily (ours: >= 200 so the greedy val score has a usable interval)."""
 
 
 @dataclass(frozen=True)
@@ -347,6 +379,7 @@ class Config:
     })
     ablation: AblationConfig = field(default_factory=AblationConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    training_reward: TrainingRewardConfig = field(default_factory=TrainingRewardConfig)
 
     def method(self, name: str) -> MethodConfig:
         if name not in self.methods:
@@ -504,6 +537,8 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"{where}.model: an hf backend needs a model directory")
     if cfg.eval.on_long_prompt not in ("skip", "error"):
         raise ConfigError("eval.on_long_prompt: expected 'skip' or 'error'")
+    if cfg.eval.bootstrap not in ("cluster", "task"):
+        raise ConfigError(f"eval.bootstrap: expected 'cluster' or 'task', got {cfg.eval.bootstrap!r}")
     if cfg.rl.tasks not in ("embedded", "faithful"):
         raise ConfigError("rl.tasks: expected 'embedded' or 'faithful'")
     if cfg.rl.old_logprobs not in ("rollout", "recompute"):
@@ -525,6 +560,10 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"rl.kl_coef: expected a number >= 0, got {cfg.rl.kl_coef}")
     if cfg.rl.failed_rule not in ("zero_reward", "nonpositive", "below_threshold"):
         raise ConfigError("rl.failed_rule: expected 'zero_reward', 'nonpositive' or 'below_threshold'")
+    tr = cfg.training_reward
+    if tr.tasks < 1 or tr.samples < 1 or tr.greedy_tasks < 1 or tr.temperature <= 0 or tr.tasks > tr.greedy_tasks:
+        raise ConfigError("training_reward: expected tasks, samples, greedy_tasks >= 1, temperature > 0 and "
+                          f"tasks <= greedy_tasks (the sampled tasks are the first of the greedy ones), got {tr}")
 
 
 def config_from_dict(raw: dict) -> Config:

@@ -22,6 +22,9 @@ TABLES = {
     "paper_vs_ours": "The paper's reported numbers beside ours, and whether the direction of each claim holds here.",
     "ablation": "BAO against its ablations and the explicit-reweighting sweep (paired differences to BAO).",
     "behavior": "Turn efficiency (UserRL Table 4: effective turns, time-weighted performance) and interaction counts.",
+    "training_reward": "The training reward: sampled reward, sampled Pass@U-1 and UR and the greedy score of every RL "
+                       "method's seeds pooled against their SFT start on fixed val tasks (training distribution), "
+                       "with 95% paired-bootstrap intervals; the sampled-reward rows are shown.",
 }
 FIGURES = {
     "pareto": "Pass@U-k frontier: success within the first k user-involved actions, k = 1..9 (BAO's main figure).",
@@ -87,11 +90,15 @@ def build(results: Path, cfg, config_path: str) -> str:
         md = results / "tables" / f"{name}.md"
         if not md.exists():
             continue
-        lines += [f"### {name}", "", f"{what} Files: [md](tables/{name}.md), [csv](tables/{name}.csv), "
-                  f"[tex](tables/{name}.tex).", ""]
+        files = ", ".join(f"[{ext}](tables/{name}.{ext})" for ext in ("md", "csv", "tex")
+                          if (results / "tables" / f"{name}.{ext}").exists())
+        lines += [f"### {name}", "", f"{what} Files: {files}.", ""]
         if name in ("main", "paper_vs_ours"):
             body = md.read_text().split("\n")
             lines += [ln for ln in body if ln.startswith("|")] + [""]
+        if name == "training_reward":
+            body = [ln for ln in md.read_text().split("\n") if ln.startswith("|")]
+            lines += body[:2] + [ln for ln in body[2:] if "| sampled_reward |" in ln] + [""]
     per_gym = sorted((results / "tables").glob("*_summary.md"))
     if per_gym:
         lines += ["Per-gym summaries over every split (mean ± std over seeds): " +

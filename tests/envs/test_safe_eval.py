@@ -90,7 +90,7 @@ def _timed(expr: str, variables: dict[str, float]) -> None:
     except (UnsafeExpression, EvalError):
         pass
     elapsed = time.perf_counter() - t0
-    assert elapsed < 0.5, (expr, elapsed)
+    assert elapsed < 2.0, (expr, elapsed)  # a hang guard, not a speed target: loose enough for a loaded machine
 
 
 _leaf = st.one_of(st.sampled_from(["a", "b", "c", "d"]), st.integers(-10, 10).map(str),

@@ -52,15 +52,40 @@ def test_pipeline_produces_every_output(smoke_run):
     for rel in ["figures/reweighting_function.png", "figures/reweighting_function_hypervolume.csv",
                 "sft/function/plain/seed0/ckpt/model.safetensors", "rl/function/bao_no_enh/seed0/metrics.json",
                 "rl/function/reweight_w0.05/seed0/metrics.json", "report.md", "report.html",
+                "tables/training_reward.md", "tables/training_reward.csv", "training_reward.json",
+                *[f"eval/{g}/{m}/seed0/val_{mode}/episodes.jsonl" for g in GYMS for m in ("sft", "bao", "userrl_grpo")
+                  for mode in ("sampled", "greedy")], "eval/function/sft_plain/seed0/val_sampled/episodes.jsonl",
                 *[f"tables/{t}.{ext}" for t in ("main", "ablation", "paper_vs_ours", "behavior")
                   for ext in ("md", "csv", "tex")], *[f"figures/behavior_{g}.png" for g in GYMS]]:
         assert (R / rel).exists() and (R / rel).stat().st_size > 0, rel
     report = (R / "report.md").read_text()
-    for link in ["figures/pareto_function_test.png", "figures/reweighting_function.png", "tables/main.csv"]:
+    for link in ["figures/pareto_function_test.png", "figures/reweighting_function.png", "tables/main.csv",
+                 "tables/training_reward.md"]:
         assert link in report, link
     assert "| train_rl |" in report  # per-rule wall times from the benchmark files
     summary = read_json(R / "summary.json")
     assert {k.split("/")[0] for k in summary} == set(GYMS)
+
+
+@pytest.mark.smoke
+def test_training_reward_pairs_every_rl_method_with_its_sft_start(smoke_run):
+    """config/smoke.yaml: 3 val tasks x 2 samples and 3 greedy tasks per checkpoint; one row per gym x RL method x
+    metric; the plain-teacher ablation is paired against the plain SFT start."""
+    import pandas as pd
+
+    R = smoke_run / "results"
+    df = pd.read_csv(R / "tables/training_reward.csv")
+    methods = {"function": 7, "telepathy": 2, "turtle": 2}  # bao, userrl_grpo (+ 4 ablations + 1 w on Function)
+    assert len(df) == 4 * sum(methods.values())
+    assert set(df.metric) == {"sampled_reward", "sampled_pass_at_u1", "sampled_user_rate", "greedy_val_score"}
+    sampled, greedy = df[df.metric == "sampled_reward"], df[df.metric == "greedy_val_score"]
+    assert (sampled.n_tasks == 3).all() and (sampled.samples == 2).all() and (greedy.n_tasks == 3).all()
+    assert df[df.method == "bao_no_enh"].start.eq("sft_plain").all() and (df.n_seeds == 1).all()
+    assert (df.delta - (df.rl - df.sft)).abs().max() < 1e-9
+    m = read_json(R / "eval/function/bao/seed0/val_sampled/metrics.json")
+    assert (m["split"], m["mode"], m["n_episodes"], m["temperature"]) == ("val", "sampled", 6, 1.0)
+    metrics = read_json(R / "training_reward.json")
+    assert set(metrics) == set(GYMS) and set(metrics["function"]["bao"]) == set(df.metric)
 
 
 @pytest.mark.smoke
@@ -132,6 +157,10 @@ def test_planned_jobs_follow_seeds_groups_and_sharing(tmp_path, shared, sft_runs
                  "turtle": n_main * 3 + sft_runs + 1}
     n_splits = {"function": 3, "telepathy": 2, "turtle": 2}  # function adds the faithful split
     assert jobs["evaluate"] == sum(per_split[g] * n_splits[g] for g in per_split)
+    # training reward: every RL run and the SFT start(s) of its seeds (enhanced x 3 gyms x sft_runs; the plain
+    # start of the one-seed ablation once), sampled and greedy; then one table
+    assert jobs["training_reward_play"] == 2 * (jobs["train_rl"] + 3 * sft_runs + 1)
+    assert jobs["training_reward"] == 1
 
 
 @pytest.mark.smoke
@@ -139,8 +168,20 @@ def test_changing_one_method_reruns_only_what_depends_on_it(smoke_run):
     """After a full smoke run, a new credit rule for one ablation re-trains that method only and re-evaluates
     it; every other checkpoint, evaluation and figure stays (snakemake -n on the finished run)."""
     jobs = _planned_jobs(smoke_run, yaml.safe_dump({"methods": {"bao_no_info": {"credit": "em"}}}))
-    # one RL run, its evaluation on Function-Gym's three splits, then the tables and the report that list it
-    assert jobs == {"train_rl": 1, "evaluate": 3, "aggregate": 1, "report": 1, "all": 1}, jobs
+    # one RL run, its evaluation on Function-Gym's three splits and its two training-reward runs (sampled,
+    # greedy), then the tables and the report that list it
+    assert jobs == {"train_rl": 1, "evaluate": 3, "training_reward_play": 2, "aggregate": 1, "training_reward": 1,
+                    "report": 1, "all": 1}, jobs
+
+
+@pytest.mark.smoke
+def test_resizing_the_training_reward_reruns_only_its_sampled_runs(smoke_run):
+    """More sampled episodes re-play every checkpoint's sampled run (not its greedy one, nor any training or
+    evaluation), then the table and the report (snakemake -n on the finished smoke run)."""
+    smoke = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())["training_reward"]
+    jobs = _planned_jobs(smoke_run, yaml.safe_dump({"training_reward": {**smoke, "samples": smoke["samples"] + 1}}))
+    n_ckpt = len(list((smoke_run / "results" / "eval").glob("*/*/seed*/val_sampled/episodes.jsonl")))
+    assert jobs == {"training_reward_play": n_ckpt, "training_reward": 1, "report": 1, "all": 1}, jobs
 
 
 @pytest.mark.smoke

@@ -19,7 +19,8 @@ def test_default_config_loads_and_spells_out_every_key():
     raw = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     assert set(raw) == _keys(Config)
     cfg = load_config(ROOT / "config/config.yaml")
-    for section in ("data", "function", "telepathy", "turtle", "teacher", "model", "sft", "rl", "eval", "ablation"):
+    for section in ("data", "function", "telepathy", "turtle", "teacher", "model", "sft", "rl", "eval", "ablation",
+                    "training_reward"):
         assert set(raw[section]) == _keys(type(getattr(cfg, section))), section
     assert set(cfg.methods) >= {"bao", "userrl_grpo"}
 
@@ -98,6 +99,9 @@ def test_exponent_without_dot_is_a_number():
     ({"rl": {"failed_rule": "sometimes"}}, "rl.failed_rule"),
     ({"teacher": {"source": "oracle"}}, "teacher.source"),
     ({"teacher": {"source": "llm"}}, "teacher.llm.kind"),
+    ({"training_reward": {"samples": 0}}, "training_reward: expected tasks, samples"),
+    ({"training_reward": {"tasks": 300, "greedy_tasks": 200}}, "tasks <= greedy_tasks"),
+    ({"training_reward": {"tasks": "many"}}, "training_reward.tasks: expected an integer"),
 ])
 def test_bad_config_names_the_key(raw, fragment):
     with pytest.raises(ConfigError) as e:

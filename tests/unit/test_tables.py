@@ -118,3 +118,81 @@ def test_rule_times_sum_wall_and_cpu_seconds_per_rule(tmp_path):
     assert list(df.index) == ["train_rl", "tokenizer"]
     rl = df.loc["train_rl"]
     assert (rl.jobs, rl.total_s, rl.mean_s, rl.cpu_s, rl.max_rss_mb) == (2, 400.0, 200.0, 370.0, 1700.0)
+
+
+# --- cluster bootstrap in the tables -----------------------------------------------------------------------
+
+def test_tables_without_cluster_labels_say_they_resample_tasks(tmp_path):
+    """Hand-made task ids t0..t7 are not tasks of the configured split: the intervals resample tasks, and the
+    notes say so."""
+    _setup(tmp_path, [True] * 7 + [False])
+    main_md = (tmp_path / "tables/main.md").read_text()
+    assert "over 8 tasks x seeds (no cluster labels for these task ids)" in main_md
+    assert set(pd.read_csv(tmp_path / "tables/main.csv").clusters) == {8}
+
+
+def _cluster_setup(tmp: Path, mode: str, monkeypatch) -> tuple[dict, dict, list[str]]:
+    """Episodes on the real task ids of a 12-task Function-Gym test split; solved iff the task's rule is among
+    the first half of the split's rules (so tasks of one rule agree: a correlated, clustered design)."""
+    from bao.config import load_config
+    from bao.eval import tables as T
+    from bao.gyms import task_clusters
+
+    tmp.mkdir(parents=True)
+    cfg_path = tmp / "cfg.yaml"
+    cfg_path.write_text("gyms: [function]\nseeds: [0, 1]\nfunction: {n_test_tasks: 12}\neval: {n_boot: 300}\n"
+                        "ablation: {gyms: [function], reweight_w: [0.1]}\nmethods:\n  bao: {group: main}\n"
+                        "  userrl_grpo: {shaping: none, credit: equalized, score: r2g, group: main}\n")
+    clusters = task_clusters(load_config(cfg_path), "function", "test")
+    rules = list(dict.fromkeys(clusters[t] for t in sorted(clusters)))
+    good = set(rules[: len(rules) // 2])
+    ids = sorted(clusters)
+    for method, seed, flip in (("bao", 0, 0), ("bao", 1, 1), ("userrl_grpo", 0, 2), ("userrl_grpo", 1, 3)):
+        d = tmp / "eval" / "function" / method / f"seed{seed}" / "test"
+        eps = [_episode(t, (clusters[t] in good) != (j == flip), 1 if method == "bao" else 2)
+               for j, t in enumerate(ids)]
+        write_jsonl(d / "episodes.jsonl", [e.to_dict() for e in eps])
+        write_json(d / "metrics.json", {"n_episodes": len(eps), **summarize(eps)})
+    if mode == "task":
+        monkeypatch.setattr(T, "bootstrap_mode", lambda cfg: "task")
+    aggregate.main(["--results", str(tmp), "--gyms", "function", "--splits", "function:test", "--runs",
+                    "function/bao:0", "function/bao:1", "function/userrl_grpo:0", "function/userrl_grpo:1",
+                    "--tables", str(tmp / "tables"), "--summary", str(tmp / "summary.json"), "--config",
+                    str(cfg_path)])
+    return pd.read_csv(tmp / "tables/main.csv").set_index("method"), clusters, rules
+
+
+def test_main_table_resamples_the_held_out_rules(tmp_path, monkeypatch):
+    from bao.eval.stats import paired_bootstrap
+    from bao.eval.tables import load_runs, shared_clusters
+
+    main, clusters, rules = _cluster_setup(tmp_path / "c", "cluster", monkeypatch)
+    assert 2 < len(rules) < 12  # several tasks share a rule
+    assert set(main.clusters) == {len(rules)} and set(main.tasks) == {12}
+    md = (tmp_path / "c/tables/main.md").read_text()
+    assert f"over rules ({len(rules)} clusters of 12 tasks) x seeds" in md and "eval.bootstrap: cluster" in md
+    # every cell is the cluster bootstrap of the episodes, with the tables' seed and replicates
+    runs = load_runs(tmp_path / "c/eval/function", [("bao", 0), ("bao", 1), ("userrl_grpo", 0), ("userrl_grpo", 1)],
+                     "test", clusters)
+    out = paired_bootstrap(runs, "score", n_boot=300, seed=0, clusters=shared_clusters(runs))["methods"]
+    for m in ("bao", "userrl_grpo"):
+        assert tuple(main.loc[m, ["score", "score_lo", "score_hi"]]) == pytest.approx(out[m])
+    # eval.bootstrap: task gives the task bootstrap, narrower on this clustered design, and says so
+    task, _, _ = _cluster_setup(tmp_path / "t", "task", monkeypatch)
+    assert set(task.clusters) == {12}
+    assert "over 12 tasks x seeds; tasks are resampled i.i.d." in (tmp_path / "t/tables/main.md").read_text()
+    for m in ("bao", "userrl_grpo"):
+        assert task.loc[m, "score"] == pytest.approx(main.loc[m, "score"])
+        assert task.loc[m, "score_hi"] - task.loc[m, "score_lo"] < main.loc[m, "score_hi"] - main.loc[m, "score_lo"]
+
+
+def test_bootstrap_mode_is_read_defensively():
+    from types import SimpleNamespace
+
+    from bao.eval.tables import bootstrap_mode, split_clusters
+
+    assert bootstrap_mode(SimpleNamespace(eval=SimpleNamespace())) == "cluster"  # key absent: the default
+    assert bootstrap_mode(SimpleNamespace(eval=SimpleNamespace(bootstrap="task"))) == "task"
+    assert split_clusters(SimpleNamespace(eval=SimpleNamespace(bootstrap="task")), "function", "test") is None
+    with pytest.raises(ValueError, match="eval.bootstrap"):
+        bootstrap_mode(SimpleNamespace(eval=SimpleNamespace(bootstrap="rules")))

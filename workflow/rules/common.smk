@@ -140,7 +140,8 @@ def policy_arg(wildcards, input):
 
 def eval_sections(wildcards):
     """Config an evaluation reads: eval, its gym, data; the LLM user for faithful LLM-judged splits; the agent."""
-    out = [{k: v for k, v in sec("eval").items() if k != "n_boot"}, gym_sec(wildcards.gym), sec("data")]
+    out = [{k: v for k, v in sec("eval").items() if k not in ("n_boot", "bootstrap")}, gym_sec(wildcards.gym),
+           sec("data")]
     if wildcards.split == "faithful" and wildcards.gym != "function":
         out.append(sec("users")["eval"])
     if wildcards.evalmethod in AGENTS:
@@ -169,7 +170,7 @@ def final_outputs():
 
 
 def report_inputs():
-    out = [f"{R}/summary.json"]
+    out = [f"{R}/summary.json", f"{R}/tables/training_reward.md", f"{R}/training_reward.json"]
     for g in GYM_NAMES:
         out += [f"{D}/teacher/{g}/plain.jsonl", f"{R}/tables/{g}_summary.md", f"{R}/figures/rl_curves_{g}.png"]
         out += [f"{R}/figures/pareto_{g}_{sp}.png" for sp in SPLITS[g] if sp != "faithful"]

@@ -20,7 +20,9 @@ rule aggregate:
         summary=f"{R}/summary.json",
     params:
         cfg=RESOLVED,
-        sections=[CFG.seed, sec("methods"), sec("ablation"), CFG.eval.n_boot],
+        # the cluster bootstrap rebuilds each gym's test tasks to label them
+        sections=[CFG.seed, sec("methods"), sec("ablation"), CFG.eval.n_boot, CFG.eval.bootstrap]
+        + [gym_sec(g) for g in GYM_NAMES],
         gyms=GYM_NAMES,
         splits=[f"{g}:{sp}" for g in GYM_NAMES for sp in SPLITS[g]],
         runs=[f"{g}/{r}" for g in GYM_NAMES for r in runs_for(g)],
@@ -44,7 +46,7 @@ rule pareto_figure:
         csv=f"{R}/figures/pareto_{{gym}}_{{split}}.csv",
     params:
         runs=lambda w: runs_for(w.gym, main_only=True),
-        boot=f"--n-boot {CFG.eval.n_boot} --seed {CFG.seed}",
+        boot=f"--n-boot {CFG.eval.n_boot} --seed {CFG.seed} --config {RESOLVED}",
         prefix=lambda w: f"{R}/figures/pareto_{w.gym}_{w.split}",
     log:
         f"{R}/logs/pareto_figure/{{gym}}_{{split}}.log",
@@ -96,7 +98,7 @@ rule sweep_figure:
     params:
         runs=lambda w: [f"{m}:{s}" for m, s in sweep_pairs(w.gym)],
         sweep=sweep_set(),
-        boot=f"--n-boot {CFG.eval.n_boot} --seed {CFG.seed}",
+        boot=f"--n-boot {CFG.eval.n_boot} --seed {CFG.seed} --config {RESOLVED}",
         prefix=lambda w: f"{R}/figures/reweighting_{w.gym}",
     log:
         f"{R}/logs/sweep_figure/{{gym}}.log",
@@ -137,3 +139,36 @@ rule report:
         f"{R}/logs/report.log",
     shell:
         "{PY} -m bao.report --config {params.cfg} --results {R} > {log} 2>&1"
+
+
+# training reward: each RL method's seeds pooled against their SFT start on the fixed val tasks (sampled reward,
+# sampled Pass@U-1 and UR, greedy val score), 95% paired bootstrap over tasks x samples x seeds; DVC metrics
+# -------------------------------------------------------------------------------------------------------------
+def training_reward_pairs():
+    """``gym/method:seeds=start:seeds`` of every RL method of every gym (the table CLI's ``--pairs``)."""
+    out = []
+    for g in GYM_NAMES:
+        for m in CFG.methods_for(g):
+            row, starts = training_reward_start(m)
+            out.append(f"{g}/{m}:{','.join(map(str, CFG.seeds_for(m)))}={row}:{','.join(map(str, starts))}")
+    return out
+
+
+rule training_reward:
+    input:
+        training_reward_episodes(),
+    output:
+        md=f"{R}/tables/training_reward.md",
+        csv=f"{R}/tables/training_reward.csv",
+        metrics=f"{R}/training_reward.json",
+    params:
+        cfg=RESOLVED,
+        sections=[CFG.seed, CFG.eval.n_boot, sec("training_reward")],
+        pairs=training_reward_pairs(),
+    log:
+        f"{R}/logs/training_reward.log",
+    benchmark:
+        f"{R}/benchmarks/training_reward.tsv"
+    shell:
+        "{PY} -m bao.eval.training_reward table --config {params.cfg} --results {R} --pairs {params.pairs}"
+        " --md {output.md} --csv {output.csv} --json {output.metrics} > {log} 2>&1"

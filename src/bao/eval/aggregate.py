@@ -5,7 +5,9 @@ For each gym, reads ``<results>/eval/<gym>/<method>/seed<s>/<split>/metrics.json
 stated); then one flat ``summary.json`` over all gyms (``<gym>/<split>/<method>/<metric>``) that DVC reads as
 metrics (``dvc metrics show`` / ``dvc metrics diff``). With ``--config`` it also writes the paper-style
 tables with 95% paired-bootstrap intervals from the episodes (``main``, ``ablation``, ``paper_vs_ours``; Markdown,
-CSV, LaTeX; :mod:`bao.eval.tables`). Every cell is computed here from the evaluation files; nothing is typed in.
+CSV, LaTeX; :mod:`bao.eval.tables`), resampling the held-out rules / entities / puzzles of each split
+(``eval.bootstrap: cluster``, the default) or its tasks (``task``). Every cell is computed here from the
+evaluation files; nothing is typed in.
 """
 
 from __future__ import annotations
@@ -72,14 +74,37 @@ def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str
                        splits_by_gym: dict[str, list[str]], tables: Path, reported: Path | None,
                        summaries: dict[str, pd.DataFrame]) -> None:
     """main / ablation / paper-vs-ours tables with paired-bootstrap intervals (:mod:`bao.eval.tables`)."""
-    n_boot, seed = cfg.eval.n_boot, cfg.seed
+    n_boot, seed, mode = cfg.eval.n_boot, cfg.seed, T.bootstrap_mode(cfg)
     group = {m: c.group for m, c in cfg.methods.items()}
-    test = {g: T.load_runs(results / "eval" / g, runs_by_gym[g], "test") for g in runs_by_gym}
+
+    def load(g: str, sp: str):
+        return T.load_runs(results / "eval" / g, runs_by_gym[g], sp, T.split_clusters(cfg, g, sp))
+
+    def over(parts: dict[str, dict]) -> str:
+        """What the intervals resample, per gym (x split): one sentence for the table notes."""
+        parts = {k: r for k, r in parts.items() if r}
+        if not parts:
+            return ""
+        what = {k: T.resampled(r, T.cluster_unit(k.split("/")[0]), wanted=mode == "cluster")
+                for k, r in parts.items()}
+        body = next(iter(what.values())) if len(what) == 1 else ", ".join(f"{k}: {v}" for k, v in what.items())
+        if mode == "task":
+            why = ("; tasks are resampled i.i.d. (`eval.bootstrap: task`), which ignores that tasks share a held-out "
+                   "rule / entity / puzzle")
+        elif any(next(iter(r.values())).clusters is not None for r in parts.values()):
+            why = ("; each replicate draws whole held-out units (rules, entities, puzzles) with replacement, with all "
+                   "their tasks, so the interval covers the unit-to-unit variation a claim about unseen ones rests on "
+                   "(`eval.bootstrap: cluster`)")
+        else:
+            why = ""
+        return f" Intervals: 95% paired bootstrap, {n_boot} replicates, over {body}{why}."
+
+    test = {g: load(g, "test") for g in runs_by_gym}
     main_rows = {g: [m for m in dict.fromkeys(m for m, _ in runs_by_gym[g]) if group.get(m, "main") == "main"
                      and m != "sft_plain"] for g in runs_by_gym}
-    n_note = ("Test split (unseen rules/entities/puzzles). Each cell: value [95% paired-bootstrap interval over test "
-              f"tasks x seeds, {n_boot} replicates]; n = tasks x seeds (a shared SFT checkpoint and deterministic "
-              "scripted policies have one seed). Computed by `bao.eval.aggregate` from `results/eval/*/*/seed*/test/`.")
+    n_note = ("Test split (unseen rules/entities/puzzles). Each cell: value [95% interval]; "
+              "n = tasks x seeds (a shared SFT checkpoint and deterministic scripted policies have one seed)."
+              + over(test) + " Computed by `bao.eval.aggregate` from `results/eval/*/*/seed*/test/`.")
     T.write_table(T.main_table(test, main_rows, n_boot, seed), "main", tables / "main",
                   "Main results: SFT vs UserRL-GRPO vs BAO", n_note)
     T.write_table(T.behavior_table(summaries, main_rows), "behavior", tables / "behavior",
@@ -97,9 +122,10 @@ def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str
     T.write_table(abl_df, "ablation", tables / "ablation", "Ablations and explicit reweighting",
                   "Test split. Each method beside BAO: its value and (in brackets) the paired difference to BAO with "
                   "its 95% bootstrap interval. Ablations and the reweighting sweep run on "
-                  f"{', '.join(cfg.ablation.gyms)} with the first {cfg.ablation.seeds} seed(s).")
+                  f"{', '.join(cfg.ablation.gyms)} with the first {cfg.ablation.seeds} seed(s)."
+                  + over({g: test[g] for g in runs_by_gym if g in cfg.ablation.gyms}))
     if reported is not None and reported.exists():
-        ours = {(g, sp): (test[g] if sp == "test" else T.load_runs(results / "eval" / g, runs_by_gym[g], sp))
+        ours = {(g, sp): (test[g] if sp == "test" else load(g, sp))
                 for g in runs_by_gym for sp in splits_by_gym[g] if sp in ("test", "faithful")}
         T.write_table(T.paper_vs_ours(pd.read_csv(reported), ours, n_boot, seed), "paper_vs_ours",
                       tables / "paper_vs_ours", "The paper's claims, checked here",
@@ -107,7 +133,8 @@ def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str
                       "secondary and unverified). Absolute values are not comparable (Qwen3-4B on the original "
                       "gyms vs a 2M-parameter model); the last column says whether the *direction* of each claim "
                       "holds here: yes / no when the 95% interval of our paired difference excludes 0, "
-                      "unresolved when it does not, not run when a method is missing.")
+                      "unresolved when it does not, not run when a method is missing."
+                      + over({f"{g}/{sp}": r for (g, sp), r in ours.items()}))
 
 
 def main(argv: list[str] | None = None) -> None:

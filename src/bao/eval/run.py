@@ -32,14 +32,16 @@ SPLITS = ("test", "test_seen", "faithful", "val")
 
 def evaluate(cfg, checkpoint: str | None, split: str, progress: bool = True, gym: str = "function",
              policy: str | None = None, agent: str | None = None, temperature: float = 0.0, samples: int = 1,
-             seed: int = 0):
+             seed: int = 0, n_tasks: int | None = None):
     """Episodes on one split of a checkpoint (greedy, or ``samples`` sampled episodes per task at
-    ``temperature``), a scripted ``policy`` (bao.agent.scripted) or a configured chat-model ``agent``."""
+    ``temperature``), a scripted ``policy`` (bao.agent.scripted) or a configured chat-model ``agent``.
+    ``n_tasks``: how many tasks of a drawn split (``val``, ``test_seen``, ...) to play instead of the gym's
+    ``n_test_tasks``."""
     torch.set_num_threads(cfg.eval.threads)
     g = GYMS.get(gym)
     if split not in g.eval_splits(cfg) and split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
-    tasks = g.tasks(cfg, split)
+    tasks = g.tasks(cfg, split) if n_tasks is None else g.tasks(cfg, split, n=n_tasks)
     if policy is not None:
         from bao.agent.scripted import SCRIPTED, play
 

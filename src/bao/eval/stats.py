@@ -1,4 +1,5 @@
-"""Confidence intervals: a paired bootstrap over test tasks x seeds (pure functions, numpy only).
+"""Confidence intervals: a paired bootstrap over test tasks (or clusters of tasks) x seeds (pure functions, numpy
+only).
 
 Why paired: every method is evaluated on the same test tasks, so one bootstrap replicate draws one multiset of
 task indices and applies it to every method. Differences between methods (BAO - UserRL-GRPO) then keep the
@@ -9,6 +10,13 @@ tasks, so they are paired as well); a method with one seed, e.g. a shared SFT ch
 seed-to-seed spread of RL enters the interval. Three seeds alone cannot
 give a meaningful interval; tasks x seeds can, and every table states n = tasks x seeds.
 
+Clusters. The embedded test splits draw many tasks from few held-out units: Function-Gym's 100 test tasks come
+from ~21 unseen rules, Telepathy's from unseen entities, Turtle's from unseen puzzles. Tasks of one rule are
+correlated, so resampling tasks i.i.d. gives intervals that are too narrow for a claim about *unseen rules*.
+With ``clusters`` (one label per task), :func:`paired_bootstrap` runs a one-stage cluster bootstrap: each
+replicate draws the clusters with replacement and takes all the tasks of each drawn cluster (see its docstring).
+Without them every task is its own cluster, which is exactly the task bootstrap.
+
 Per-episode values come from :func:`episode_values` (Score, Pass@U-1, UR) plus a numerator/denominator pair for
 the reward-translation rate, which is a ratio over all answers (not a mean of per-episode ratios).
 """
@@ -16,7 +24,7 @@ the reward-translation rate, which is a ratio over all answers (not a mean of pe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Hashable, Mapping, Sequence
 
 import numpy as np
 
@@ -43,13 +51,18 @@ def episode_values(ep: Episode) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Runs:
-    """One method's per-episode values as (seeds, tasks) arrays, tasks in a fixed order shared by all methods."""
+    """One method's per-episode values as (seeds, tasks) arrays, tasks in a fixed order shared by all methods;
+    optionally the cluster label of each task column (the held-out rule / entity / puzzle it was drawn from)."""
 
     values: dict[str, np.ndarray]
+    clusters: tuple | None = None
+    """one label per task column, or None (no grouping known: every task its own cluster)."""
 
     @classmethod
-    def from_episodes(cls, by_seed: Sequence[Sequence[Episode]], task_ids: Sequence[str]) -> "Runs":
-        """``by_seed[s]`` = the episodes of seed ``s``; each must cover exactly ``task_ids`` (any order)."""
+    def from_episodes(cls, by_seed: Sequence[Sequence[Episode]], task_ids: Sequence[str],
+                      clusters: Mapping[str, Hashable] | None = None) -> "Runs":
+        """``by_seed[s]`` = the episodes of seed ``s``; each must cover exactly ``task_ids`` (any order).
+        ``clusters``: task id -> cluster label, covering every task id (or None)."""
         keys = ("score", *(f"pass_at_u/{k}" for k in range(1, K_MAX + 1)), "user_rate", "rtr_num", "rtr_den")
         out = {k: np.zeros((len(by_seed), len(task_ids))) for k in keys}
         col = {t: j for j, t in enumerate(task_ids)}
@@ -60,11 +73,37 @@ class Runs:
             for e in eps:
                 for k, v in episode_values(e).items():
                     out[k][i, col[e.task_id]] = v
-        return cls(out)
+        if clusters is not None:
+            missing = [t for t in task_ids if t not in clusters]
+            if missing:
+                raise ValueError(f"no cluster label for {len(missing)} of {len(task_ids)} tasks, e.g. {missing[0]!r}")
+            clusters = tuple(clusters[t] for t in task_ids)
+        return cls(out, clusters)
 
     @property
     def n_seeds(self) -> int:
         return self.values["score"].shape[0]
+
+    @property
+    def n_tasks(self) -> int:
+        return self.values["score"].shape[1]
+
+
+def shared_clusters(runs: Mapping[str, Runs]) -> tuple | None:
+    """The cluster labels every method carries (they must agree), or None when none carries any."""
+    labels = {r.clusters for r in runs.values()}
+    if len(labels) > 1:
+        raise ValueError("methods disagree on the cluster labels of the shared task axis")
+    return labels.pop() if labels else None
+
+
+def cluster_codes(clusters: Sequence[Hashable], n: int) -> tuple[np.ndarray, int]:
+    """(cluster index of each task, number of clusters); clusters are numbered in order of first appearance, so
+    when every task is its own cluster, cluster j is task j."""
+    if len(clusters) != n:
+        raise ValueError(f"{len(clusters)} cluster labels for {n} tasks")
+    index: dict = {}
+    return np.array([index.setdefault(c, len(index)) for c in clusters], dtype=np.int64), len(index)
 
 
 def point(r: Runs, metric: str, seed_idx: np.ndarray | None = None, task_idx: np.ndarray | None = None) -> float:
@@ -79,24 +118,58 @@ def point(r: Runs, metric: str, seed_idx: np.ndarray | None = None, task_idx: np
     return float(take(r.values[metric]).mean())
 
 
+def _replicates(r: Runs, metric: str, seed_w: np.ndarray, task_w: np.ndarray) -> np.ndarray:
+    """The metric in every replicate, from how often each seed (``seed_w``, replicates x seeds) and each task
+    (``task_w``, replicates x tasks) was drawn: the mean over the drawn seed x task cells (a cell drawn twice
+    counts twice), or for the RTR the ratio of sums over them."""
+    def total(a: np.ndarray) -> np.ndarray:
+        return ((seed_w @ a) * task_w).sum(axis=1)
+
+    if metric == "reward_translation_rate":
+        num, den = total(r.values["rtr_num"]), total(r.values["rtr_den"])
+        return np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+    return total(r.values[metric]) / (seed_w.sum(axis=1) * task_w.sum(axis=1))
+
+
 def paired_bootstrap(runs: Mapping[str, Runs], metric: str, n_boot: int = 2000, seed: int = 0,
-                     level: float = 0.95, pairs: Sequence[tuple[str, str]] = ()) -> dict:
+                     level: float = 0.95, pairs: Sequence[tuple[str, str]] = (),
+                     clusters: Sequence[Hashable] | None = None) -> dict:
     """Percentile intervals of ``metric`` per method and of the differences ``a - b`` for ``pairs``.
 
     Returns ``{"methods": {m: (point, lo, hi)}, "pairs": {(a, b): (point, lo, hi)}}``. Every method must share
-    the task axis (same length, same order)."""
-    n_tasks = {r.values["score"].shape[1] for r in runs.values()}
+    the task axis (same length, same order). The point is always the plain metric over all seeds x tasks.
+
+    ``clusters`` (one label per task, in task-axis order; e.g. :func:`shared_clusters` of ``runs``) switches
+    from the task bootstrap to a *one-stage cluster bootstrap*: a replicate draws C clusters with replacement out
+    of the C clusters and takes every task of each drawn cluster (a cluster drawn twice enters twice), then
+    draws the seeds as before; its value is the mean over the tasks it drew (clusters of unequal size weigh by
+    their size), or for the RTR the ratio of sums. One draw is applied to every method, so methods stay paired
+    by task and cluster. Why one stage: the claim is about unseen clusters (rules), so the clusters are the
+    sampled units and the between-cluster spread is what the interval must carry; the spread of tasks within a
+    cluster is already inside each drawn cluster's contribution, and resampling tasks within clusters as well
+    (two stages) would count it a second time and overstate the variance (Davison & Hinkley 1997, section 3.8;
+    Field & Welsh 2007). With few clusters (say < 20) percentile intervals still undercover somewhat; callers
+    state the number of clusters. ``clusters=None`` (or all labels distinct) is the task bootstrap: the same
+    random draws give the same replicates, because cluster j is then task j (:func:`cluster_codes`).
+
+    Random draws, per replicate in this order: the C cluster (or task) indices, then for each distinct seed
+    count k (ascending) k seed indices shared by every method with k seeds. The replicates are then computed
+    for all replicates at once from the draw counts."""
+    n_tasks = {r.n_tasks for r in runs.values()}
     if len(n_tasks) != 1:
         raise ValueError(f"methods disagree on the number of tasks: {sorted(n_tasks)}")
     n = n_tasks.pop()
+    codes, n_units = (np.arange(n), n) if clusters is None else cluster_codes(clusters, n)
     gen = np.random.default_rng(seed)
-    boots = {m: np.empty(n_boot) for m in runs}
     seed_counts = sorted({r.n_seeds for r in runs.values()})
+    unit_w = np.empty((n_boot, n_units))
+    seed_w = {k: np.empty((n_boot, k)) for k in seed_counts}
     for b in range(n_boot):
-        task_idx = gen.integers(0, n, n)
-        seed_idx = {k: gen.integers(0, k, k) for k in seed_counts}  # seed i of every method drawn together
-        for m, r in runs.items():
-            boots[m][b] = point(r, metric, seed_idx[r.n_seeds], task_idx)
+        unit_w[b] = np.bincount(gen.integers(0, n_units, n_units), minlength=n_units)
+        for k in seed_counts:  # seed i of every method drawn together
+            seed_w[k][b] = np.bincount(gen.integers(0, k, k), minlength=k)
+    task_w = unit_w[:, codes]  # how often each task enters each replicate
+    boots = {m: _replicates(r, metric, seed_w[r.n_seeds], task_w) for m, r in runs.items()}
     q = ((1 - level) / 2 * 100, (1 + level) / 2 * 100)
 
     def interval(x: float, samples: np.ndarray) -> tuple[float, float, float]:

@@ -1,7 +1,7 @@
 """The paper-style tables, computed from evaluation files only (episodes.jsonl for the intervals).
 
 * **main**: Score, Pass@U-1, UR and reward-translation rate per gym x method on the test split, each with its
-  95% paired-bootstrap interval over tasks x seeds (:mod:`bao.eval.stats`) and ``n`` = tasks x seeds.
+  95% paired-bootstrap interval over clusters x seeds (:mod:`bao.eval.stats`) and ``n`` = tasks x seeds.
 * **ablation**: BAO against its ablations and the explicit-reweighting sweep on the ablation gyms, with the
   paired difference to BAO and its interval.
 * **paper vs ours**: every number of ``data/paper/reported.csv`` beside ours; for each of the paper's pairwise
@@ -10,17 +10,24 @@
   interval contains 0), ``not run`` (a method is missing here). Absolute numbers are not comparable: a 2M model
   on embedded gyms against Qwen3-4B on the originals.
 
+Clusters (``eval.bootstrap``): with ``cluster`` (the default) every interval resamples the units a split holds
+out (Function-Gym's rules, Telepathy's entities, Turtle's puzzles; :func:`bao.gyms.task_clusters`) with all
+their tasks, so it covers the rule-to-rule variation a claim about unseen rules rests on; with ``task`` it
+resamples tasks i.i.d. (narrower when tasks share a rule). Each table's note says what its intervals resample
+(:func:`resampled`) and the CSVs carry the number of clusters.
+
 Each table is written as Markdown, CSV and LaTeX (booktabs), atomically.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import pandas as pd
 
-from bao.eval.stats import METRICS, Runs, paired_bootstrap
+from bao.eval.stats import METRICS, Runs, paired_bootstrap, shared_clusters
 from bao.io import atomic_write_text, read_json, read_jsonl
 from bao.types import Episode
 
@@ -28,8 +35,60 @@ METRIC_NAMES = {"score": "Score", "pass_at_u/1": "Pass@U-1", "user_rate": "UR",
                 "reward_translation_rate": "RTR"}
 
 
-def load_runs(eval_root: Path, runs: Sequence[tuple[str, int]], split: str) -> dict[str, Runs]:
-    """{method: Runs} for one gym and split; skipped splits are left out; methods share one task order."""
+BOOTSTRAP_MODES = ("cluster", "task")
+
+
+def bootstrap_mode(cfg) -> str:
+    """``eval.bootstrap``: ``cluster`` (default; resample held-out rules / entities / puzzles) or ``task``."""
+    mode = getattr(cfg.eval, "bootstrap", "cluster")
+    if mode not in BOOTSTRAP_MODES:
+        raise ValueError(f"eval.bootstrap must be one of {BOOTSTRAP_MODES}, got {mode!r}")
+    return mode
+
+
+def split_clusters(cfg, gym: str, split: str) -> dict[str, str] | None:
+    """task_id -> cluster of one gym's split under ``eval.bootstrap`` (None: resample tasks). A split whose tasks
+    cannot be rebuilt here (a faithful split without the UserRL data) has none."""
+    if bootstrap_mode(cfg) == "task":
+        return None
+    from bao.gyms import SplitUnavailable, task_clusters
+
+    try:
+        return task_clusters(cfg, gym, split)
+    except (FileNotFoundError, SplitUnavailable) as e:
+        print(f"tables: no clusters for {gym}/{split} ({e}); its intervals resample tasks", file=sys.stderr)
+        return None
+
+
+def cluster_unit(gym: str) -> str:
+    """What one cluster of ``gym`` is, in words ("rules"); "clusters" for a gym the registry does not know."""
+    from bao.gyms import GYMS
+
+    return GYMS.get(gym).cluster_unit if gym in GYMS else "clusters"
+
+
+def resampled(runs: Mapping[str, Runs], unit: str = "clusters", wanted: bool = False) -> str:
+    """What the intervals of one gym x split resample, e.g. ``rules (21 clusters of 100 tasks) x seeds``;
+    ``wanted``: clusters were asked for, so their absence is said."""
+    if not runs:
+        return "no runs"
+    c, n = shared_clusters(runs), next(iter(runs.values())).n_tasks
+    if c is None:
+        return f"{n} tasks x seeds" + (" (no cluster labels for these task ids)" if wanted else "")
+    return f"{unit} ({len(set(c))} clusters of {n} tasks) x seeds"
+
+
+def n_clusters(r: Runs) -> int:
+    """The number of units the bootstrap resamples: clusters, or tasks when there are none."""
+    return r.n_tasks if r.clusters is None else len(set(r.clusters))
+
+
+def load_runs(eval_root: Path, runs: Sequence[tuple[str, int]], split: str,
+              clusters: Mapping[str, str] | None = None) -> dict[str, Runs]:
+    """{method: Runs} for one gym and split; skipped splits are left out; methods share one task order.
+    ``clusters`` (task_id -> cluster, e.g. :func:`split_clusters`) labels the task axis; when it does not cover
+    the evaluated task ids (the episodes were written under another config) it is dropped with a warning and
+    the intervals resample tasks."""
     by_method: dict[str, list[list[Episode]]] = {}
     for m, s in runs:
         d = eval_root / m / f"seed{s}" / split
@@ -40,7 +99,12 @@ def load_runs(eval_root: Path, runs: Sequence[tuple[str, int]], split: str) -> d
         return {}
     first = next(iter(by_method.values()))[0]
     task_ids = sorted(e.task_id for e in first)
-    return {m: Runs.from_episodes(eps, task_ids) for m, eps in by_method.items()}
+    if clusters is not None and not all(t in clusters for t in task_ids):
+        missing = sum(t not in clusters for t in task_ids)
+        print(f"tables: {missing} of {len(task_ids)} task ids of {eval_root}/*/{split} are not in the configured "
+              "split; no clusters, its intervals resample tasks", file=sys.stderr)
+        clusters = None
+    return {m: Runs.from_episodes(eps, task_ids, clusters) for m, eps in by_method.items()}
 
 
 def _cell(p: float, lo: float, hi: float) -> str:
@@ -55,9 +119,11 @@ def main_table(per_gym: Mapping[str, Mapping[str, Runs]], methods_of: Mapping[st
         keep = {m: runs[m] for m in methods_of[gym] if m in runs}
         if not keep:
             continue
-        boot = {metric: paired_bootstrap(keep, metric, n_boot=n_boot, seed=seed)["methods"] for metric in METRICS}
+        cl = shared_clusters(keep)
+        boot = {metric: paired_bootstrap(keep, metric, n_boot=n_boot, seed=seed, clusters=cl)["methods"]
+                for metric in METRICS}
         for m, r in keep.items():
-            row = {"gym": gym, "method": m, "seeds": r.n_seeds, "tasks": r.values["score"].shape[1]}
+            row = {"gym": gym, "method": m, "seeds": r.n_seeds, "tasks": r.n_tasks, "clusters": n_clusters(r)}
             for metric in METRICS:
                 row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = boot[metric][m]
             rows.append(row)
@@ -70,11 +136,12 @@ def ablation_table(runs: Mapping[str, Runs], reference: str, methods: Sequence[s
     keep = {m: runs[m] for m in [reference, *methods] if m in runs}
     if reference not in keep:
         return pd.DataFrame()
-    rows = {m: {"gym": gym, "method": m, "seeds": r.n_seeds, "tasks": r.values["score"].shape[1]}
+    rows = {m: {"gym": gym, "method": m, "seeds": r.n_seeds, "tasks": r.n_tasks, "clusters": n_clusters(r)}
             for m, r in keep.items()}
+    cl = shared_clusters(keep)
     for metric in METRICS:
         pairs = [(m, reference) for m in keep if m != reference]
-        out = paired_bootstrap(keep, metric, n_boot=n_boot, seed=seed, pairs=pairs)
+        out = paired_bootstrap(keep, metric, n_boot=n_boot, seed=seed, pairs=pairs, clusters=cl)
         for m in keep:
             rows[m][metric], rows[m][f"{metric}_lo"], rows[m][f"{metric}_hi"] = out["methods"][m]
             d = out["pairs"].get((m, reference), (0.0, 0.0, 0.0))
@@ -113,13 +180,16 @@ def paper_vs_ours(reported: pd.DataFrame, ours: Mapping[tuple[str, str], Mapping
                 continue
             row = {**c, "split": split}
             if c["a"] in runs and c["b"] in runs:
-                out = paired_bootstrap({k: runs[k] for k in (c["a"], c["b"])}, c["metric"], n_boot=n_boot,
-                                       seed=seed, pairs=[(c["a"], c["b"])])
+                two = {k: runs[k] for k in (c["a"], c["b"])}
+                out = paired_bootstrap(two, c["metric"], n_boot=n_boot, seed=seed, pairs=[(c["a"], c["b"])],
+                                       clusters=shared_clusters(two))
                 row["ours_a"], row["ours_b"] = out["methods"][c["a"]][0], out["methods"][c["b"]][0]
                 p, lo, hi = out["pairs"][(c["a"], c["b"])]
                 row.update({"ours_delta": p, "ours_delta_lo": lo, "ours_delta_hi": hi,
-                            "n": f"{runs[c['a']].values['score'].shape[1]} tasks x "
-                                 f"{runs[c['a']].n_seeds}/{runs[c['b']].n_seeds} seeds",
+                            "n": f"{runs[c['a']].n_tasks} tasks"
+                                 + ("" if runs[c["a"]].clusters is None else f" ({n_clusters(runs[c['a']])} clusters)")
+                                 + f" x {runs[c['a']].n_seeds}/{runs[c['b']].n_seeds} seeds",
+                            "clusters": n_clusters(runs[c["a"]]),
                             "direction_holds": verdict(c["paper_sign"], lo, hi, p)})
             else:
                 row["direction_holds"] = "not run"

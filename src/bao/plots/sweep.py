@@ -3,10 +3,11 @@
 The paper argues that putting a weight w on every user-involved action ("reweighting", the naive way to
 optimise E[R - w U]) does not move the Pareto frontier, while BAO's behaviour shaping does. Here every method
 is one point: its user-involvement rate UR (lower is better) against its Score (higher is better), each with a
-95% paired-bootstrap interval over test tasks x seeds. The reweighting frontier is the non-dominated subset of
-{w = 0 (BAO without regularizers), w in ``ablation.reweight_w``}; its hypervolume is the area it dominates up to
-the reference point (UR = 1, Score = 0). If adding BAO's point to that set raises the hypervolume, BAO moves the
-frontier. Writes the PNG, the points CSV and ``<out>_hypervolume.csv``.
+95% paired-bootstrap interval over test tasks x seeds (with ``--config`` under ``eval.bootstrap: cluster``, the
+default: over the split's held-out rules / entities / puzzles x seeds). The reweighting frontier is the
+non-dominated subset of {w = 0 (BAO without regularizers), w in ``ablation.reweight_w``}; its hypervolume is the
+area it dominates up to the reference point (UR = 1, Score = 0). If adding BAO's point to that set raises the
+hypervolume, BAO moves the frontier. Writes the PNG, the points CSV and ``<out>_hypervolume.csv``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from bao.eval import parse_runs  # noqa: E402
-from bao.eval.stats import paired_bootstrap  # noqa: E402
-from bao.eval.tables import load_runs  # noqa: E402
+from bao.eval.stats import paired_bootstrap, shared_clusters  # noqa: E402
+from bao.eval.tables import load_runs, n_clusters  # noqa: E402
 from bao.io import atomic_write_text  # noqa: E402
 from bao.plots import LABELS, PALETTE, eval_figure_parser, save_figure  # noqa: E402
 
@@ -51,15 +52,19 @@ def hypervolume(points: Iterable[tuple[float, float]], ref: tuple[float, float] 
     return area
 
 
-def points_frame(eval_root: Path, runs, split: str, weights: dict[str, float], n_boot: int, seed: int) -> pd.DataFrame:
-    per_method = load_runs(eval_root, runs, split)
+def points_frame(eval_root: Path, runs, split: str, weights: dict[str, float], n_boot: int, seed: int,
+                 clusters=None) -> pd.DataFrame:
+    """One row per method: UR and Score with their intervals (over the clusters of ``clusters``, task_id ->
+    cluster, when given)."""
+    per_method = load_runs(eval_root, runs, split, clusters)
     if not per_method:
         return pd.DataFrame()
-    sc = paired_bootstrap(per_method, "score", n_boot=n_boot, seed=seed)["methods"]
-    ur = paired_bootstrap(per_method, "user_rate", n_boot=n_boot, seed=seed)["methods"]
+    cl = shared_clusters(per_method)
+    sc = paired_bootstrap(per_method, "score", n_boot=n_boot, seed=seed, clusters=cl)["methods"]
+    ur = paired_bootstrap(per_method, "user_rate", n_boot=n_boot, seed=seed, clusters=cl)["methods"]
     return pd.DataFrame([{"method": m, "w": weights.get(m), "user_rate": ur[m][0], "ur_lo": ur[m][1],
                           "ur_hi": ur[m][2], "score": sc[m][0], "score_lo": sc[m][1], "score_hi": sc[m][2],
-                          "seeds": r.n_seeds} for m, r in per_method.items()])
+                          "seeds": r.n_seeds, "clusters": n_clusters(r)} for m, r in per_method.items()])
 
 
 def frontiers(df: pd.DataFrame, sweep: Sequence[str], reference: str = "bao") -> pd.DataFrame:
@@ -105,9 +110,17 @@ def main(argv: list[str] | None = None) -> None:
     p = eval_figure_parser(__doc__, bootstrap=True)
     p.add_argument("--sweep", nargs="+", required=True,
                    help="<method>=<w> of the reweighting set, e.g. bao_no_reg=0 reweight_w0.05=0.05")
+    p.add_argument("--config", default=None, help="pipeline config: with eval.bootstrap: cluster (its default) the "
+                                                 "intervals resample the split's held-out rules/entities/puzzles")
     a = p.parse_args(argv)
     weights = {s.split("=")[0]: float(s.split("=")[1]) for s in a.sweep}
-    df = points_frame(Path(a.eval_root), parse_runs(a.runs), a.split, weights, a.n_boot, a.seed)
+    clusters = None
+    if a.config:
+        from bao.config import load_config
+        from bao.eval.tables import split_clusters
+
+        clusters = split_clusters(load_config(a.config), a.gym, a.split)
+    df = points_frame(Path(a.eval_root), parse_runs(a.runs), a.split, weights, a.n_boot, a.seed, clusters)
     if df.empty:
         raise SystemExit(f"sweep: no evaluated runs for split {a.split!r} under {a.eval_root}")
     hv = frontiers(df, list(weights))
