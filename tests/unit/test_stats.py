@@ -66,6 +66,16 @@ def test_pairing_tightens_the_difference():
     assert ahi - alo > 0.1
 
 
+
+def _slow_value(r, metric, seeds, tasks):
+    """The metric over the drawn seed x task cells, by explicit loops (a cell drawn twice counts twice)."""
+    if metric == "reward_translation_rate":
+        num = sum(r.values["rtr_num"][s][t] for s in seeds for t in tasks)
+        den = sum(r.values["rtr_den"][s][t] for s in seeds for t in tasks)
+        return num / den if den else 0.0
+    cells = [r.values[metric][s][t] for s in seeds for t in tasks]
+    return sum(cells) / len(cells)
+
 def _reference(runs, metric, n_boot, seed, level):
     """Slow twin: explicit loops over the same random draws."""
     gen = np.random.default_rng(seed)
@@ -75,14 +85,7 @@ def _reference(runs, metric, n_boot, seed, level):
         tasks = [int(t) for t in gen.integers(0, n, n)]
         draws = {k: [int(s) for s in gen.integers(0, k, k)] for k in sorted({r.n_seeds for r in runs.values()})}
         for m, r in runs.items():
-            seeds = draws[r.n_seeds]
-            if metric == "reward_translation_rate":
-                num = sum(r.values["rtr_num"][s][t] for s in seeds for t in tasks)
-                den = sum(r.values["rtr_den"][s][t] for s in seeds for t in tasks)
-                boots[m].append(num / den if den else 0.0)
-            else:
-                cells = [r.values[metric][s][t] for s in seeds for t in tasks]
-                boots[m].append(sum(cells) / len(cells))
+            boots[m].append(_slow_value(r, metric, draws[r.n_seeds], tasks))
     q = ((1 - level) / 2 * 100, (1 + level) / 2 * 100)
     return {m: tuple(np.percentile(b, q)) for m, b in boots.items()}
 
@@ -179,14 +182,7 @@ def _reference_cluster(runs, metric, n_boot, seed, level, labels):
         tasks = [t for u in gen.integers(0, len(order), len(order)) for t in members[int(u)]]
         draws = {k: [int(s) for s in gen.integers(0, k, k)] for k in sorted({r.n_seeds for r in runs.values()})}
         for m, r in runs.items():
-            seeds = draws[r.n_seeds]
-            if metric == "reward_translation_rate":
-                num = sum(r.values["rtr_num"][s][t] for s in seeds for t in tasks)
-                den = sum(r.values["rtr_den"][s][t] for s in seeds for t in tasks)
-                boots[m].append(num / den if den else 0.0)
-            else:
-                cells = [r.values[metric][s][t] for s in seeds for t in tasks]
-                boots[m].append(sum(cells) / len(cells))
+            boots[m].append(_slow_value(r, metric, draws[r.n_seeds], tasks))
     q = ((1 - level) / 2 * 100, (1 + level) / 2 * 100)
     return {m: tuple(np.percentile(b, q)) for m, b in boots.items()}, {
         (a, b): tuple(np.percentile(np.array(boots[a]) - np.array(boots[b]), q)) for a in runs for b in runs}
