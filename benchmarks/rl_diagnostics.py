@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import torch  # noqa: E402
 
 from bao.config import load_config  # noqa: E402
-from bao.eval.stats import Runs, paired_bootstrap  # noqa: E402
+from bao.eval.training_reward import compare, rows_of  # noqa: E402
 from bao.gyms import GYMS  # noqa: E402
 from bao.io import write_json  # noqa: E402
 from bao.policy.model import load_policy, load_tokenizer  # noqa: E402
@@ -142,11 +142,7 @@ def group_signal(cfg, episodes, g, methods) -> dict:
 
 def sampled_change(before, after, samples: int, n_boot: int, seed: int) -> dict:
     """Sampled success before/after on one task set: 95% paired bootstrap over tasks x samples."""
-    runs = {}
-    for name, eps in (("before", before), ("after", after)):
-        rows = [[e for e in eps if e.sample == k] for k in range(samples)]
-        runs[name] = Runs.from_episodes(rows, sorted({e.task_id for e in eps}))
-    res = paired_bootstrap(runs, "score", n_boot=n_boot, seed=seed, pairs=[("after", "before")])
+    res = compare({"before": rows_of(before), "after": rows_of(after)}, [("after", "before")], "score", n_boot, seed)
     (b, _, _), (a, _, _) = res["methods"]["before"], res["methods"]["after"]
     d, lo, hi = res["pairs"][("after", "before")]
     return {"before": b, "after": a, "delta": d, "lo": lo, "hi": hi}
