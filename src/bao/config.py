@@ -260,6 +260,9 @@ class RLConfig:
     failed_rule: str = "zero_reward"
     grad_clip: float = 1.0
     weight_decay: float = 0.0
+    optimizer: str = "adamw"
+    """``adamw`` (paper/code: AdamW, here β = (0.9, 0.95)) or ``sgd`` (plain SGD, ours): Adam scales every
+    parameter's step to ~``lr`` whatever its gradient, SGD moves each in proportion to its gradient."""
     threads: int = 1
     show_reward: bool = False
     """append the original's ``Reward: r`` line to training observations (UserRL training does; eval never)."""
@@ -547,6 +550,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("rl.minibatches: expected 'length' or 'random'")
     if cfg.rl.truncated not in ("keep", "mask"):
         raise ConfigError("rl.truncated: expected 'keep' or 'mask'")
+    if cfg.rl.optimizer not in ("adamw", "sgd"):
+        raise ConfigError(f"rl.optimizer: expected 'adamw' or 'sgd', got {cfg.rl.optimizer!r}")
     if cfg.rl.adv_norm not in ("std", "none"):
         raise ConfigError(f"rl.adv_norm: expected 'std' or 'none', got {cfg.rl.adv_norm!r}")
     if cfg.rl.clip_eps_high is not None and (isinstance(cfg.rl.clip_eps_high, bool)

@@ -10,7 +10,7 @@ from bao.config import RLConfig, SFTConfig
 from bao.envs import make
 from bao.policy.rollout import GenSettings, rollout
 from bao.rl.losses import kl_k3, masked_mean
-from bao.rl.train import pad_batch, rl_step, token_logprobs
+from bao.rl.train import make_optimizer, pad_batch, rl_step, token_logprobs
 from bao.sft.train import lr_at, train
 from bao.teacher.function_teacher import procedural_tasks
 
@@ -308,3 +308,15 @@ def test_repeated_rl_steps_make_successes_likelier_and_failures_less_likely(smal
         assert st["train/zero_adv_episodes"] == 0
     after = mean_logp([0, 1]), mean_logp([2, 3])
     assert after[0] > before[0] and after[1] < before[1], (before, after)
+
+
+def test_sgd_moves_each_parameter_by_lr_times_its_gradient_and_adamw_by_about_lr():
+    """``rl.optimizer``: one SGD step is θ − lr·g exactly; AdamW's first step is ≈ lr·sign(g) whatever |g|."""
+    for name in ("sgd", "adamw"):
+        w = torch.nn.Parameter(torch.tensor([1.0, 1.0]))
+        opt = make_optimizer([w], dataclasses.replace(RLConfig(), optimizer=name, lr=0.1))
+        (w * torch.tensor([2.0, 1e-3])).sum().backward()  # gradient (2, 0.001)
+        opt.step()
+        step = (1.0 - w.detach())
+        expected = torch.tensor([0.2, 1e-4]) if name == "sgd" else torch.tensor([0.1, 0.1])
+        assert torch.allclose(step, expected, rtol=1e-3), (name, step)

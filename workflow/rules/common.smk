@@ -61,7 +61,8 @@ def gym_sec(gym):
 # RL keys added after runs had been made, each with the value that reproduces the behaviour from before it
 # existed. At that value a key is left out of the train_rl params, so adding it re-runs nothing; any other
 # value is a param like the rest (``tasks: embedded`` is described by the gym's own section, already a param).
-RL_LATE_KEYS = {"tasks": "embedded", "truncated": "keep", "kl_coef": 0.0, "adv_norm": "std", "clip_eps_high": None}
+RL_LATE_KEYS = {"tasks": "embedded", "truncated": "keep", "kl_coef": 0.0, "adv_norm": "std", "clip_eps_high": None,
+                "optimizer": "adamw"}
 
 
 def rl_sec():

@@ -170,6 +170,13 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
     }
 
 
+def make_optimizer(params, rc) -> torch.optim.Optimizer:
+    """``rl.optimizer``: AdamW with β = (0.9, 0.95) or plain SGD, at ``rl.lr`` and ``rl.weight_decay``."""
+    if rc.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=rc.lr, weight_decay=rc.weight_decay)
+    return torch.optim.AdamW(params, lr=rc.lr, weight_decay=rc.weight_decay, betas=(0.9, 0.95))
+
+
 def rl_tasks(g, cfg) -> tuple[list, list, object]:
     """Training tasks, validation tasks and the env factory of both (``rl.tasks``).
 
@@ -196,8 +203,7 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
     ref_model = None
     if rc.kl_coef > 0:  # the frozen start of this run, for the KL loss
         ref_model = load_policy(init, cfg.model).eval().requires_grad_(False)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=rc.lr,
-                            weight_decay=rc.weight_decay, betas=(0.9, 0.95))
+    opt = make_optimizer([p for p in model.parameters() if p.requires_grad], rc)
     tasks, val_tasks, env_factory = rl_tasks(g, cfg)
     settings = GenSettings(temperature=rc.temperature, max_new_tokens=rc.max_new_tokens,
                            max_episode_tokens=rc.max_episode_tokens, context_length=cfg.model.context_length,
