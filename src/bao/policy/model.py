@@ -15,7 +15,10 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
 
 from bao.config import ModelConfig
+from bao.io import atomic_dir, verify_dir, write_json
 from bao.policy.chat import IM_END, PAD
+
+CHECKPOINT_FILES = ("config.json", "model.safetensors")
 
 
 def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
@@ -70,20 +73,28 @@ def maybe_lora(model, cfg: ModelConfig):
 
 
 def load_policy(path: str | Path, cfg: ModelConfig | None = None):
+    """Load a checkpoint after checking it against its manifest (:func:`bao.io.verify_dir`): a truncated or
+    changed file is one :class:`bao.io.CorruptOutput` naming it, never a silently different model. A plain HF
+    directory (no manifest, e.g. ``model.init_from``) is loaded as it is."""
+    if (Path(path) / "bao_manifest.json").exists():
+        verify_dir(path, CHECKPOINT_FILES)
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
     return maybe_lora(model, cfg) if cfg is not None else model
 
 
-def save_policy(model, tok, out: str | Path) -> None:
-    """Save a checkpoint that loads with ``from_pretrained`` (LoRA adapters merged in)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def save_policy(model, tok, out: str | Path, meta: dict | None = None) -> None:
+    """Save a checkpoint that loads with ``from_pretrained`` (LoRA adapters merged in), atomically: the directory
+    appears complete, with a sha256 manifest, or not at all (:func:`bao.io.atomic_dir`). ``meta`` is written
+    into it as ``bao_meta.json``."""
     if hasattr(model, "merge_and_unload"):
         import copy
 
         model = copy.deepcopy(model).merge_and_unload()
-    model.save_pretrained(out, safe_serialization=True)
-    tok.save_pretrained(out)
+    with atomic_dir(out) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tok.save_pretrained(tmp)
+        if meta is not None:
+            write_json(tmp / "bao_meta.json", meta)
 
 
 def num_params(model) -> int:

@@ -60,9 +60,12 @@ def main(argv: list[str] | None = None) -> None:
     cfg = load_config(a.config)
     texts = corpus_for_tokenizer(cfg, cfg.seed, gyms=a.gym)
     tok = train_tokenizer(texts, cfg.model.vocab_size)
+    from bao.io import atomic_dir
+
     out = Path(a.out)
-    tok.save_pretrained(out)
-    write_provenance(out / "provenance.json", cfg, extra={"vocab_size": len(tok), "n_texts": len(texts)})
+    with atomic_dir(out) as tmp:  # appears complete (with a manifest) or not at all
+        tok.save_pretrained(tmp)
+        write_provenance(tmp / "provenance.json", cfg, extra={"vocab_size": len(tok), "n_texts": len(texts)})
     print(f"tokenizer: {len(tok)} tokens trained on {len(texts)} texts -> {out}")
 
 

@@ -287,7 +287,6 @@ def main(argv: list[str] | None = None) -> None:
     cfg = load_config(a.config)
     tmp_curve = Path(a.curve).with_suffix(".partial.jsonl")
     model, tok, curve, wall = train(cfg, a.method, a.init, a.seed, log_path=tmp_curve, gym=a.gym)
-    save_policy(model, tok, a.out)
     tmp_curve.replace(a.curve)
     half = max(1, len(curve) // 3)
 
@@ -305,8 +304,8 @@ def main(argv: list[str] | None = None) -> None:
         "penalty_overthinking_episodes_total": sum(r["penalty/overthinking_episodes"] for r in curve),
         "provenance": provenance(cfg, seed=a.seed, wall_time_s=wall, init=str(a.init)),
     }
+    save_policy(model, tok, a.out, meta={"stage": "rl", "method": a.method, **summary["provenance"]})
     write_json(a.metrics, summary)
-    write_json(Path(a.out) / "bao_meta.json", {"stage": "rl", "method": a.method, **summary["provenance"]})
     print(f"rl[{a.gym}/{a.method}] seed {a.seed}: reward {summary['reward_first_third']} -> {summary['reward_last_third']}"
           f", {wall:.0f}s -> {a.out}")
 

@@ -130,10 +130,9 @@ def main(argv: list[str] | None = None) -> None:
     tok = load_tokenizer(a.tokenizer)
     rows = read_jsonl(a.teacher_data)
     model, stats, wall = train(cfg, rows, tok, a.seed, steps=sft_steps(cfg, a.gym))
-    save_policy(model, tok, a.out)
     stats["provenance"] = provenance(cfg, seed=a.seed, wall_time_s=wall, teacher_data=str(a.teacher_data))
+    save_policy(model, tok, a.out, meta={"stage": "sft", "seed": a.seed, **stats["provenance"]})
     write_json(a.metrics, stats)
-    write_json(Path(a.out) / "bao_meta.json", {"stage": "sft", "seed": a.seed, **stats["provenance"]})
     print(f"sft: {stats['steps']} steps, final loss {stats['final_loss']}, {stats['tokens_per_s']} tok/s, "
           f"{wall:.0f}s -> {a.out}")
 

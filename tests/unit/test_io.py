@@ -1,0 +1,63 @@
+"""Atomic outputs: a directory appears whole (with a manifest) or not at all, and a damaged checkpoint is named."""
+
+import json
+
+import pytest
+
+from bao.io import MANIFEST, CorruptOutput, atomic_dir, sha256_file, verify_dir
+from bao.policy.model import load_policy, save_policy
+
+
+def test_atomic_dir_publishes_a_manifest_and_replaces_the_old_directory(tmp_path):
+    out = tmp_path / "ckpt"
+    out.mkdir()
+    (out / "stale.bin").write_bytes(b"old")
+    with atomic_dir(out) as d:
+        (d / "a.txt").write_text("alpha")
+        (d / "sub").mkdir()
+        (d / "sub" / "b.bin").write_bytes(b"\x00\x01")
+        assert not (out / "a.txt").exists()  # nothing visible before the block ends
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", MANIFEST, "sub"]
+    files = json.loads((out / MANIFEST).read_text())["files"]
+    assert files == {"a.txt": sha256_file(out / "a.txt"), "sub/b.bin": sha256_file(out / "sub" / "b.bin")}
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]  # no partial or old directory left behind
+    verify_dir(out, ["a.txt"])
+
+
+def test_a_failed_write_leaves_the_previous_directory_untouched(tmp_path):
+    out = tmp_path / "ckpt"
+    with atomic_dir(out) as d:
+        (d / "a.txt").write_text("first")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_dir(out) as d:
+            (d / "a.txt").write_text("second, never finished")
+            raise KeyboardInterrupt
+    assert (out / "a.txt").read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
+
+
+def test_a_stale_partial_directory_of_a_killed_writer_is_cleared(tmp_path):
+    (tmp_path / ".ckpt.abc123.partial").mkdir()
+    with atomic_dir(tmp_path / "ckpt") as d:
+        (d / "a.txt").write_text("x")
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
+
+
+def test_truncated_missing_and_unlisted_checkpoint_files_are_one_clear_error(tmp_path, tiny_model, tiny_tok):
+    ckpt = tmp_path / "ckpt"
+    save_policy(tiny_model, tiny_tok, ckpt, meta={"stage": "test"})
+    assert json.loads((ckpt / "bao_meta.json").read_text()) == {"stage": "test"}
+    load_policy(ckpt)  # intact: loads
+    weights = ckpt / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptOutput, match=r"model\.safetensors does not match its sha256.*rerun the rule"):
+        load_policy(ckpt)
+    weights.unlink()
+    with pytest.raises(CorruptOutput, match=r"model\.safetensors is missing"):
+        load_policy(ckpt)
+    (ckpt / MANIFEST).write_text("{not json")
+    with pytest.raises(CorruptOutput, match="unreadable"):
+        verify_dir(ckpt)
+    with pytest.raises(CorruptOutput, match="not a directory"):
+        verify_dir(tmp_path / "nowhere")
