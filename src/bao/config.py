@@ -352,6 +352,15 @@ class TrainingRewardConfig:
 
 
 @dataclass(frozen=True)
+class ResumeConfig:
+    """Resumable training state (ours): SFT and RL save everything needed to continue every ``*_every`` steps
+    (0 = never) under ``results/state/``; rerunning a killed job continues from there. Not a param of any rule:
+    changing it re-runs nothing."""
+    sft_every: int = 50
+    rl_every: int = 2
+
+
+@dataclass(frozen=True)
 class Config:
     seed: int = 0
     """base seed of data/tokenizer/teacher (ours)."""
@@ -383,6 +392,7 @@ class Config:
     ablation: AblationConfig = field(default_factory=AblationConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     training_reward: TrainingRewardConfig = field(default_factory=TrainingRewardConfig)
+    resume: ResumeConfig = field(default_factory=ResumeConfig)
 
     def method(self, name: str) -> MethodConfig:
         if name not in self.methods:
@@ -550,6 +560,10 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("rl.minibatches: expected 'length' or 'random'")
     if cfg.rl.truncated not in ("keep", "mask"):
         raise ConfigError("rl.truncated: expected 'keep' or 'mask'")
+    for k in ("sft_every", "rl_every"):
+        v = getattr(cfg.resume, k)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ConfigError(f"resume.{k}: expected an integer >= 0 (0 = no resumable state), got {v!r}")
     if cfg.rl.optimizer not in ("adamw", "sgd"):
         raise ConfigError(f"rl.optimizer: expected 'adamw' or 'sgd', got {cfg.rl.optimizer!r}")
     if cfg.rl.adv_norm not in ("std", "none"):

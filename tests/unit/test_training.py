@@ -1,13 +1,13 @@
 """SFT and RL updates on a tiny model: parameters move, losses are finite, runs are seed-deterministic."""
 
 import dataclasses
-import hashlib
 
 import pytest
 import torch
 
 from bao.config import RLConfig, SFTConfig
 from bao.envs import make
+from bao.policy.model import sha256_state
 from bao.policy.rollout import GenSettings, rollout
 from bao.rl.losses import kl_k3, masked_mean
 from bao.rl.train import make_optimizer, pad_batch, rl_step, token_logprobs
@@ -20,11 +20,7 @@ def _rows(eps):
 
 
 def _hash(model) -> str:
-    h = hashlib.sha256()
-    for k, v in sorted(model.state_dict().items()):
-        h.update(k.encode())
-        h.update(v.detach().numpy().tobytes())
-    return h.hexdigest()
+    return sha256_state(model.state_dict())
 
 
 def _sft(cfg, tok, rows, seed, steps=4):

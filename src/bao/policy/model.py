@@ -97,5 +97,16 @@ def save_policy(model, tok, out: str | Path, meta: dict | None = None) -> None:
             write_json(tmp / "bao_meta.json", meta)
 
 
+def sha256_state(state: dict) -> str:
+    """sha256 over a state dict's names and raw tensor bytes, in name order: equal iff the weights are equal."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for k, v in sorted(state.items()):
+        h.update(k.encode())
+        h.update(v.detach().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
 def num_params(model) -> int:
     return sum(p.numel() for p in model.parameters())

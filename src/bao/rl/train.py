@@ -40,6 +40,7 @@ from bao.policy.rollout import GenSettings, rollout
 from bao.provenance import provenance
 from bao.rl.advantages import CREDITS, SCORES, batch_token_advantages, group_zscores, pad_credits, rounded_score
 from bao.rl.losses import entropy_from_logits, kl_k3, masked_mean, ppo_clip_loss
+from bao.resume import TrainState, fingerprint, rng_state, set_rng_state, state_dir
 from bao.rl.shaping import SHAPERS, ShapingParams, penalty_stats
 from bao.seeding import rng, torch_generator
 from bao.gyms import GYMS
@@ -193,7 +194,9 @@ def rl_tasks(g, cfg) -> tuple[list, list, object]:
 
 
 def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = None, progress: bool = True,
-          gym: str = "function"):
+          gym: str = "function", state: TrainState | None = None):
+    """``rl.steps`` GRPO steps from ``init``. Every sub-seed is derived from (seed, step), so with ``state``
+    (:class:`bao.resume.TrainState`: model, optimizer, curve) a resumed run equals an uninterrupted one."""
     rc = cfg.rl
     g = GYMS.get(gym)
     method = cfg.method(method_name)
@@ -220,18 +223,26 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
         return {"val/score": round(m["score"], 6), "val/user_rate": round(m["user_rate"], 6),
                 "val/pass_at_u/1": round(m["pass_at_u/1"], 6), "val/mean_turns": round(m["mean_turns"], 6)}
 
-    curve = []
-    val0 = validate(0)
+    saved = state.load() if state is not None else None
+    if saved is None:
+        curve, start, elapsed = [], 0, 0.0
+        val0 = validate(0)
+    else:
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        set_rng_state(saved["rng"])
+        curve, start, elapsed, val0 = saved["curve"], saved["step"], saved["elapsed_s"], saved["val0"]
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_f = open(log_path, "w")
-    t_start = time.time()
+        log_f.writelines(json.dumps(row) + "\n" for row in curve)
+    t_start = time.time() - elapsed
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=rc.steps, desc=f"rl[{gym}/{method_name}]", unit="step", dynamic_ncols=True)
-    for step in range(rc.steps):
+        bar = tqdm(total=rc.steps, initial=start, desc=f"rl[{gym}/{method_name}]", unit="step", dynamic_ncols=True)
+    for step in range(start, rc.steps):
         t0 = time.time()
         chosen = rng(seed, "rl-tasks", step).sample(tasks, rc.tasks_per_step)
         batch = [t for t in chosen for _ in range(rc.group_size)]
@@ -256,6 +267,9 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
             bar.update(1)
             bar.set_postfix(reward=f"{row['rollout/score']:.2f}", ur=f"{row['rollout/user_rate']:.2f}",
                             pen=row["penalty/overthinking_episodes"] + row["penalty/info_seeking_episodes"])
+        if state is not None and state.due(step + 1, rc.steps):
+            state.save(step + 1, {"model": model.state_dict(), "optimizer": opt.state_dict(), "rng": rng_state(),
+                                  "curve": curve, "val0": val0, "elapsed_s": time.time() - t_start})
     if bar is not None:
         bar.close()
     if log_path is not None:
@@ -283,10 +297,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True, help="checkpoint directory to write")
     p.add_argument("--metrics", required=True, help="summary JSON to write")
     p.add_argument("--curve", required=True, help="per-step JSONL log (written as training goes)")
+    p.add_argument("--state", default=None,
+                   help="directory for the resumable training state, saved every resume.rl_every steps "
+                        "(default: .<out>.state beside --out, outside the job's outputs); rerunning a killed "
+                        "job resumes from it, and it is removed when the job finishes. 'none': no state")
     a = p.parse_args(argv)
     cfg = load_config(a.config)
     tmp_curve = Path(a.curve).with_suffix(".partial.jsonl")
-    model, tok, curve, wall = train(cfg, a.method, a.init, a.seed, log_path=tmp_curve, gym=a.gym)
+    state = TrainState(state_dir(a.state, a.out), fingerprint(cfg, stage="rl", gym=a.gym, method=a.method, seed=a.seed, init=a.init),
+                       cfg.resume.rl_every, name=f"rl[{a.gym}/{a.method}]")
+    model, tok, curve, wall = train(cfg, a.method, a.init, a.seed, log_path=tmp_curve, gym=a.gym, state=state)
     tmp_curve.replace(a.curve)
     half = max(1, len(curve) // 3)
 
@@ -306,6 +326,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     save_policy(model, tok, a.out, meta={"stage": "rl", "method": a.method, **summary["provenance"]})
     write_json(a.metrics, summary)
+    state.clear()
     print(f"rl[{a.gym}/{a.method}] seed {a.seed}: reward {summary['reward_first_third']} -> {summary['reward_last_third']}"
           f", {wall:.0f}s -> {a.out}")
 

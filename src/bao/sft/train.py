@@ -18,6 +18,7 @@ from bao.config import load_config
 from bao.io import read_jsonl, write_json
 from bao.policy.model import init_policy, load_tokenizer, num_params, save_policy
 from bao.provenance import provenance
+from bao.resume import TrainState, fingerprint, rng_state, set_rng_state, state_dir
 from bao.seeding import derive_seed, torch_generator
 from bao.sft.data import collate, encode_episode
 
@@ -58,7 +59,10 @@ def sft_steps(cfg, gym: str | None) -> int:
     return own if own > 0 else cfg.sft.steps
 
 
-def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True, steps: int | None = None):
+def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True, steps: int | None = None,
+          state: TrainState | None = None):
+    """SFT for ``steps`` optimizer steps. With ``state`` (:class:`bao.resume.TrainState`) the full training
+    state is saved as it goes and a saved one is resumed from: the result is the same as an uninterrupted run."""
     torch.set_num_threads(cfg.sft.threads)
     model = init_policy(cfg.model, tok, derive_seed(seed, "init"))
     examples = [encode_episode(tok, r["messages"], r["assistant"], r["feedback"]) for r in teacher_rows]
@@ -75,16 +79,25 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True, 
     gen = torch_generator(seed, "sft-batches")
     batches = length_grouped_batches(kept, cfg.sft.batch_size, gen)
     steps = cfg.sft.steps if steps is None else steps
-    tokens_total, tokens_trained = 0, 0
+    tokens_total, tokens_trained, start, elapsed = 0, 0, 0, 0.0
     curve = []
-    t0 = time.time()
+    saved = state.load() if state is not None else None
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        gen.set_state(saved["batch_generator"])
+        set_rng_state(saved["rng"])
+        batches, curve = saved["batches"], saved["curve"]
+        tokens_total, tokens_trained, start, elapsed = (saved["tokens_total"], saved["tokens_trained"],
+                                                        saved["step"], saved["elapsed_s"])
+    t0 = time.time() - elapsed
     model.train()
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=steps, desc="sft", unit="step", dynamic_ncols=True)
-    for step in range(steps):
+        bar = tqdm(total=steps, initial=start, desc="sft", unit="step", dynamic_ncols=True)
+    for step in range(start, steps):
         if not batches:
             batches = length_grouped_batches(kept, cfg.sft.batch_size, gen)
         batch = [kept[i] for i in batches.pop()]
@@ -104,6 +117,11 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True, 
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{tokens_total / (time.time() - t0):.0f}")
+        if state is not None and state.due(step + 1, steps):
+            state.save(step + 1, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                  "batch_generator": gen.get_state(), "rng": rng_state(), "batches": batches,
+                                  "curve": curve, "tokens_total": tokens_total, "tokens_trained": tokens_trained,
+                                  "elapsed_s": time.time() - t0})
     if bar is not None:
         bar.close()
     wall = time.time() - t0
@@ -125,14 +143,23 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--gym", default=None, help="the gym whose section may set its own sft_steps")
     p.add_argument("--out", required=True, help="checkpoint directory to write")
     p.add_argument("--metrics", required=True, help="metrics JSON to write")
+    p.add_argument("--state", default=None,
+                   help="directory for the resumable training state, saved every resume.sft_every steps "
+                        "(default: .<out>.state beside --out, outside the job's outputs); rerunning a killed "
+                        "job resumes from it, and it is removed when the job finishes. 'none': no state")
     a = p.parse_args(argv)
     cfg = load_config(a.config)
     tok = load_tokenizer(a.tokenizer)
     rows = read_jsonl(a.teacher_data)
-    model, stats, wall = train(cfg, rows, tok, a.seed, steps=sft_steps(cfg, a.gym))
+    steps = sft_steps(cfg, a.gym)
+    state = TrainState(state_dir(a.state, a.out), fingerprint(cfg, stage="sft", seed=a.seed, steps=steps,
+                                            data=a.teacher_data, tokenizer=a.tokenizer),
+                       cfg.resume.sft_every, name="sft")
+    model, stats, wall = train(cfg, rows, tok, a.seed, steps=steps, state=state)
     stats["provenance"] = provenance(cfg, seed=a.seed, wall_time_s=wall, teacher_data=str(a.teacher_data))
     save_policy(model, tok, a.out, meta={"stage": "sft", "seed": a.seed, **stats["provenance"]})
     write_json(a.metrics, stats)
+    state.clear()
     print(f"sft: {stats['steps']} steps, final loss {stats['final_loss']}, {stats['tokens_per_s']} tok/s, "
           f"{wall:.0f}s -> {a.out}")
 
