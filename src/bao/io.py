@@ -23,6 +23,10 @@ class CorruptOutput(RuntimeError):
     """A directory output whose files do not match its manifest (or that has none of the expected files)."""
 
 
+class MissingInput(FileNotFoundError):
+    """An input directory or file a stage needs does not exist (its rule has not run, or the path is wrong)."""
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +135,7 @@ def verify_dir(path: str | os.PathLike, required: Iterable[str] = ()) -> None:
     path = Path(path)
     hint = "delete it and rerun the rule that wrote it"
     if not path.is_dir():
-        raise CorruptOutput(f"{path}: not a directory (missing output?)")
+        raise MissingInput(f"{path}: no such directory (the rule that writes it has not run, or the path is wrong)")
     for name in required:
         if not (path / name).is_file():
             raise CorruptOutput(f"{path}: {name} is missing; {hint}")

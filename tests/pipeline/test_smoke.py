@@ -4,6 +4,7 @@ Outputs go to a temporary directory (``--config results_dir=... data_dir=...``),
 touched. Takes about four minutes on 2 cores.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,17 +12,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bao.io import read_json, read_jsonl
+from bao.io import read_json, read_jsonl, sha256_file
 
 ROOT = Path(__file__).resolve().parents[2]
 GYMS = ("function", "telepathy", "turtle")  # config/smoke.yaml
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
 
-def _snakemake(tmp: Path, *extra: str) -> subprocess.CompletedProcess:
+def _snakemake(tmp: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
     cmd = [SNAKEMAKE, "--cores", "2", "--configfile", "config/smoke.yaml",
            "--config", f"results_dir={tmp}/results", f"data_dir={tmp}/data", *extra]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1200,
+                          env=None if env is None else {**os.environ, **env})
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +211,32 @@ def test_faithful_config_plans_llm_teacher_rl_and_original_test_splits(tmp_path)
     # Function-Gym already had its faithful split; Telepathy and Turtle each gain one evaluation per policy
     # (BAO and UserRL-GRPO x 1 smoke seed, SFT, guess-spam)
     assert jobs["evaluate"] == base["evaluate"] + 2 * (2 + 1 + 1)
+
+
+
+def _same_run(a: dict, b: dict) -> bool:
+    """Two metrics files describe the same run: equal but for wall-clock fields and provenance."""
+    drop = ("provenance", "tokens_per_s")
+    return {k: v for k, v in a.items() if k not in drop} == {k: v for k, v in b.items() if k not in drop}
+
+
+# last in the module: it re-makes an SFT checkpoint, which leaves the downstream outputs older than it
+@pytest.mark.smoke
+@pytest.mark.parametrize("job, log, step", [("rl/function/bao/seed0", "train_rl/function_bao_seed0.log", 1),
+                                            ("sft/function/enhanced/seed0", "train_sft/function_enhanced_seed0.log", 4)])
+def test_a_job_sigkilled_mid_stage_resumes_at_its_saved_step_and_ends_identical(smoke_run, job, log, step):
+    """SIGKILL a real smoke job right after its state of ``step`` is saved (``BAO_KILL_AFTER_SAVE``), rerun the
+    same target with ``--rerun-incomplete``: its log says where it resumed, and the checkpoint and metrics equal
+    the uninterrupted run's."""
+    out = smoke_run / "results" / job
+    ref_sha, ref_metrics = sha256_file(out / "ckpt" / "model.safetensors"), read_json(out / "metrics.json")
+    target = str(out / "metrics.json")
+    killed = _snakemake(smoke_run, "--forcerun", target, "--", target, env={"BAO_KILL_AFTER_SAVE": str(step)})
+    assert killed.returncode != 0 and not (out / "metrics.json").exists()
+    assert (out / ".ckpt.state" / "LATEST").read_text().strip() == f"step-{step:06d}"
+    again = _snakemake(smoke_run, "--rerun-incomplete", "--", target)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert f"resumed at step {step}" in (smoke_run / "results" / "logs" / log).read_text()
+    assert sha256_file(out / "ckpt" / "model.safetensors") == ref_sha
+    assert _same_run(read_json(out / "metrics.json"), ref_metrics)
+    assert not (out / ".ckpt.state").exists()

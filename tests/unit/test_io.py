@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bao.io import MANIFEST, CorruptOutput, atomic_dir, sha256_file, verify_dir
+from bao.io import MANIFEST, CorruptOutput, MissingInput, atomic_dir, sha256_file, verify_dir
 from bao.policy.model import load_policy, save_policy
 
 
@@ -59,5 +59,5 @@ def test_truncated_missing_and_unlisted_checkpoint_files_are_one_clear_error(tmp
     (ckpt / MANIFEST).write_text("{not json")
     with pytest.raises(CorruptOutput, match="unreadable"):
         verify_dir(ckpt)
-    with pytest.raises(CorruptOutput, match="not a directory"):
+    with pytest.raises(MissingInput, match="no such directory"):
         verify_dir(tmp_path / "nowhere")

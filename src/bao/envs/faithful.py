@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bao.io import MissingInput
 from bao.envs.base import Task
 
 SPLITS = ("train", "test")
@@ -17,7 +18,7 @@ SPLITS = ("train", "test")
 
 def _require(path: Path) -> Path:
     if not path.exists():
-        raise FileNotFoundError(
+        raise MissingInput(
             f"{path} not found: the Function-Gym tasks come from the UserRL data "
             "(SalesforceAIResearch/UserRL); point config key `data.userrl_dir` at its copy")
     return path

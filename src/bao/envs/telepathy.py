@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Sequence
 
+from bao.io import MissingInput
 from bao.envs.qa import QuestionAnswerGym
 from bao.seeding import rng
 
@@ -206,7 +207,7 @@ def load_original_entities(userrl_dir, split: str) -> list[EntityTask]:
 
     path = Path(userrl_dir) / "parquet" / "telepathy_multiturn" / f"{split}.parquet"
     if not path.exists():
-        raise FileNotFoundError(f"UserRL Telepathy split not found: {path} (set data.userrl_dir)")
+        raise MissingInput(f"UserRL Telepathy split not found: {path} (set data.userrl_dir)")
     out = []
     for i, row in enumerate(pd.read_parquet(path).itertuples()):
         rm = row.reward_model

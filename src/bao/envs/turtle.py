@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bao.io import MissingInput
 from bao.envs.qa import QuestionAnswerGym
 from bao.envs.telepathy import Judgement, words
 from bao.seeding import derive_seed, rng
@@ -244,7 +245,7 @@ def load_original_stories(userrl_dir, split: str) -> list[PuzzleTask]:
         root / "TurtleGym" / "all_stories_refined.json"
     for p in (path, stories_path):
         if not p.exists():
-            raise FileNotFoundError(f"UserRL Turtle data not found: {p} (set data.userrl_dir)")
+            raise MissingInput(f"UserRL Turtle data not found: {p} (set data.userrl_dir)")
     by_title = {s["new_title"]: s for s in json.loads(stories_path.read_text()).values()}
     out = []
     for i, row in enumerate(pd.read_parquet(path).itertuples()):

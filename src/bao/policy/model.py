@@ -15,13 +15,17 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
 
 from bao.config import ModelConfig
-from bao.io import atomic_dir, verify_dir, write_json
+from bao.io import MissingInput, atomic_dir, verify_dir, write_json
 from bao.policy.chat import IM_END, PAD
 
 CHECKPOINT_FILES = ("config.json", "model.safetensors")
 
 
 def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
+    """A tokenizer directory (ours or an HF model's); a missing one is one :class:`bao.io.MissingInput`."""
+    verify_dir(path)
+    if not any((Path(path) / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
+        raise MissingInput(f"{path}: no tokenizer.json or tokenizer_config.json (not a tokenizer directory)")
     tok = AutoTokenizer.from_pretrained(str(path))
     if tok.pad_token is None:
         tok.pad_token = PAD if PAD in tok.get_vocab() else tok.eos_token
@@ -76,8 +80,7 @@ def load_policy(path: str | Path, cfg: ModelConfig | None = None):
     """Load a checkpoint after checking it against its manifest (:func:`bao.io.verify_dir`): a truncated or
     changed file is one :class:`bao.io.CorruptOutput` naming it, never a silently different model. A plain HF
     directory (no manifest, e.g. ``model.init_from``) is loaded as it is."""
-    if (Path(path) / "bao_manifest.json").exists():
-        verify_dir(path, CHECKPOINT_FILES)
+    verify_dir(path, CHECKPOINT_FILES if (Path(path) / "bao_manifest.json").exists() else ("config.json",))
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
     return maybe_lora(model, cfg) if cfg is not None else model
 
