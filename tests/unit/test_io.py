@@ -61,3 +61,26 @@ def test_truncated_missing_and_unlisted_checkpoint_files_are_one_clear_error(tmp
         verify_dir(ckpt)
     with pytest.raises(MissingInput, match="no such directory"):
         verify_dir(tmp_path / "nowhere")
+
+
+def test_a_writer_sigkilled_mid_save_leaves_no_checkpoint_that_looks_complete(tmp_path):
+    """A real SIGKILL halfway through writing a checkpoint directory: the target path does not exist (so no
+    stage takes it for done), the old one survives, and the next writer clears the partial one."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "ckpt"
+    with atomic_dir(out) as d:
+        (d / "model.safetensors").write_bytes(b"old weights")
+    script = (f"import os, signal\nfrom bao.io import atomic_dir\n"
+              f"with atomic_dir({str(out)!r}) as d:\n"
+              f"    (d / 'model.safetensors').write_bytes(b'half of the new')\n"
+              f"    os.kill(os.getpid(), signal.SIGKILL)\n")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert r.returncode == -9
+    assert (out / "model.safetensors").read_bytes() == b"old weights"
+    verify_dir(out, ["model.safetensors"])
+    assert len(list(tmp_path.glob(".ckpt.*.partial"))) == 1  # the killed writer's leftovers, never read
+    with atomic_dir(out) as d:
+        (d / "model.safetensors").write_bytes(b"new")
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
