@@ -9,6 +9,11 @@ VARIANTS = {
     "lr1e-4_drgrpo": {"lr": 1.0e-4, "adv_norm": "none"},
     "lr5e-5": {"lr": 5.0e-5},
     "tasks12_group4": {"tasks_per_step": 12, "group_size": 4},
+    "sgd_lr0.1": {"optimizer": "sgd", "lr": 0.1},
+    "sgd_lr0.3": {"optimizer": "sgd", "lr": 0.3},
+    "sgd_lr1": {"optimizer": "sgd", "lr": 1.0},
+    "sgd_lr3": {"optimizer": "sgd", "lr": 3.0},
+    "mb1_lr3e-4": {"num_minibatches": 1, "lr": 3e-4},
 }
 here = Path(__file__).parent
 base = yaml.safe_load(open(sys.argv[1] if len(sys.argv) > 1 else "results/config.resolved.yaml"))
