@@ -152,3 +152,17 @@ def verify_dir(path: str | os.PathLike, required: Iterable[str] = ()) -> None:
         if sha256_file(f) != digest:
             raise CorruptOutput(f"{path}: {name} does not match its sha256 in {MANIFEST} "
                                 f"(truncated or changed after it was written); {hint}")
+
+
+def locked_outputs_under(root: str | os.PathLike, lock_dir: str | os.PathLike = ".snakemake/locks") -> list[str]:
+    """Outputs under ``root`` that a running Snakemake process has locked (its ``<n>.output.lock`` files list
+    one path per line, relative to the working directory). Empty when no run writes there."""
+    r = os.path.normpath(root)
+    hits = []
+    for lock in sorted(Path(lock_dir).glob("*.output.lock")):
+        with contextlib.suppress(OSError):
+            for line in lock.read_text().splitlines():
+                p = os.path.normpath(line.strip()) if line.strip() else ""
+                if p and (p == r or p.startswith(r + os.sep)):
+                    hits.append(p)
+    return hits

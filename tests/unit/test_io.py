@@ -84,3 +84,17 @@ def test_a_writer_sigkilled_mid_save_leaves_no_checkpoint_that_looks_complete(tm
     with atomic_dir(out) as d:
         (d / "model.safetensors").write_bytes(b"new")
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
+
+
+def test_outputs_locked_by_a_running_snakemake_are_found_under_their_results_dir(tmp_path):
+    from bao.io import locked_outputs_under
+
+    locks = tmp_path / "locks"
+    locks.mkdir()
+    (locks / "0.output.lock").write_text("results/sft/function/enhanced/seed0/ckpt\nresults/sft/x/metrics.json\n")
+    (locks / "0.input.lock").write_text("results/other/input.json\n")  # inputs are only read: never a conflict
+    assert locked_outputs_under("results", locks) == ["results/sft/function/enhanced/seed0/ckpt",
+                                                      "results/sft/x/metrics.json"]
+    assert locked_outputs_under("results/smoke", locks) == []
+    assert locked_outputs_under("results-other", locks) == []  # a prefix of the name is not a parent
+    assert locked_outputs_under("results", tmp_path / "none") == []

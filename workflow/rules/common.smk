@@ -33,6 +33,13 @@ PY = sys.executable
 RESOLVED = os.path.join(R, "config.resolved.yaml")
 _text = yaml.safe_dump(CFG.to_dict(), sort_keys=False)
 if not os.path.exists(RESOLVED) or open(RESOLVED).read() != _text:
+    from bao.io import locked_outputs_under
+
+    _busy = locked_outputs_under(R) if os.path.exists(RESOLVED) else []
+    if _busy:  # a running Snakemake writes here: its jobs still to start would read this config, not theirs
+        sys.exit(f"Config error: another Snakemake run is writing {R}/ (e.g. {_busy[0]}) with a different "
+                 f"config; wait for it to finish, or give this run its own --config results_dir=... "
+                 f"(stale lock after a crash: snakemake --unlock)")
     os.makedirs(R, exist_ok=True)
     with open(RESOLVED + ".tmp", "w") as f:
         f.write(_text)
