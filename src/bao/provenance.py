@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 import subprocess
 import time
 from importlib import metadata
@@ -36,6 +37,28 @@ def versions() -> dict[str, str]:
     return out
 
 
+def cpu_info() -> dict[str, str]:
+    """The CPU model and the float kernels torch uses: outputs are bit-exact only on the same CPU and backend."""
+    model = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), model)
+    except OSError:
+        pass
+    out = {"cpu": model}
+    try:
+        import torch
+
+        show = torch.__config__.show()
+        m = re.search(r"BLAS_INFO=([^,\s]+)", show)
+        blas = m.group(1) if m else "unknown"
+        cap = next((ln.split(":", 1)[1].strip() for ln in show.splitlines() if "CPU capability usage" in ln), "unknown")
+        out.update({"blas": blas, "cpu_capability": cap, "torch_threads": str(torch.get_num_threads())})
+    except Exception:  # noqa: BLE001 - provenance must never fail a run
+        pass
+    return out
+
+
 def provenance(cfg=None, *, seed: int | None = None, wall_time_s: float | None = None, **extra: Any) -> dict:
     d: dict[str, Any] = {
         "git_commit": git_commit(),
@@ -43,6 +66,7 @@ def provenance(cfg=None, *, seed: int | None = None, wall_time_s: float | None =
         "seed": seed,
         "versions": versions(),
         "machine": f"{platform.machine()} {platform.system()}",
+        **cpu_info(),
         "created_unix": int(time.time()),
     }
     if wall_time_s is not None:
