@@ -9,6 +9,8 @@ VARIANTS = {
     "lr1e-4_drgrpo": {"lr": 1.0e-4, "adv_norm": "none"},
     "lr5e-5": {"lr": 5.0e-5},
     "tasks12_group4": {"tasks_per_step": 12, "group_size": 4},
+    "sgd_lr0.03": {"optimizer": "sgd", "lr": 0.03},
+    "sgd_lr0.06": {"optimizer": "sgd", "lr": 0.06},
     "sgd_lr0.1": {"optimizer": "sgd", "lr": 0.1},
     "sgd_lr0.3": {"optimizer": "sgd", "lr": 0.3},
     "sgd_lr1": {"optimizer": "sgd", "lr": 1.0},
