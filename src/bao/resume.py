@@ -26,16 +26,31 @@ from typing import Any
 
 import torch
 
-from bao.io import CorruptOutput, atomic_dir, atomic_write_text, verify_dir
+from bao.io import MANIFEST, CorruptOutput, atomic_dir, atomic_write_text, sha256_file, verify_dir
 
 POINTER = "LATEST"
 
 
-def fingerprint(cfg, **parts: Any) -> str:
+def content_id(path: str | os.PathLike) -> str:
+    """The content of an input: a file's sha256, or a directory's manifest (else the sha256 of its files), so a
+    retrained checkpoint or regenerated data at the same path never matches an old state."""
+    path = Path(path)
+    if path.is_file():
+        return sha256_file(path)
+    if (path / MANIFEST).is_file():
+        return sha256_file(path / MANIFEST)
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(f.relative_to(path).as_posix().encode() + sha256_file(f).encode())
+    return h.hexdigest()
+
+
+def fingerprint(cfg, inputs: tuple = (), **parts: Any) -> str:
     """A stable hash of what a job computes: the whole config except ``resume:`` (how often state is saved
-    does not change the result), plus ``parts`` (stage, seed, input paths ...)."""
+    does not change the result), the content of its ``inputs`` (paths) and ``parts`` (stage, seed ...)."""
     config = {k: v for k, v in cfg.to_dict().items() if k != "resume"}
-    blob = json.dumps({"config": config, **parts}, sort_keys=True, default=str)
+    blob = json.dumps({"config": config, "inputs": [content_id(p) for p in inputs], **parts}, sort_keys=True,
+                      default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -156,3 +156,21 @@ def test_sft_cli_killed_by_sigkill_resumes_and_writes_the_same_checkpoint(tmp_pa
     assert not (tmp_path / "run" / ".ckpt.state").exists()  # cleaned up once the job finished
     a, b = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("ref", "run"))
     assert a["curve"] == b["curve"] and a["final_loss"] == b["final_loss"]
+
+
+def test_the_fingerprint_follows_input_content_not_paths(tmp_path, small_cfg):
+    """A checkpoint retrained (or data regenerated) at the same path must not match a state saved before."""
+    from bao.io import atomic_dir
+
+    data = tmp_path / "data.jsonl"
+    data.write_text("a\n")
+    with atomic_dir(tmp_path / "ckpt") as d:
+        (d / "model.safetensors").write_bytes(b"v1")
+    first = fingerprint(small_cfg, inputs=(data, tmp_path / "ckpt"), stage="rl", seed=0)
+    assert fingerprint(small_cfg, inputs=(data, tmp_path / "ckpt"), stage="rl", seed=0) == first
+    with atomic_dir(tmp_path / "ckpt") as d:
+        (d / "model.safetensors").write_bytes(b"v2")
+    assert fingerprint(small_cfg, inputs=(data, tmp_path / "ckpt"), stage="rl", seed=0) != first
+    data.write_text("b\n")
+    assert fingerprint(small_cfg, inputs=(data,), stage="rl", seed=0) != fingerprint(
+        small_cfg, inputs=(tmp_path / "ckpt",), stage="rl", seed=0)

@@ -304,8 +304,8 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     cfg = load_config(a.config)
     tmp_curve = Path(a.curve).with_suffix(".partial.jsonl")
-    state = TrainState(state_dir(a.state, a.out), fingerprint(cfg, stage="rl", gym=a.gym, method=a.method, seed=a.seed, init=a.init),
-                       cfg.resume.rl_every, name=f"rl[{a.gym}/{a.method}]")
+    fp = fingerprint(cfg, inputs=(a.init,), stage="rl", gym=a.gym, method=a.method, seed=a.seed)
+    state = TrainState(state_dir(a.state, a.out), fp, cfg.resume.rl_every, name=f"rl[{a.gym}/{a.method}]")
     model, tok, curve, wall = train(cfg, a.method, a.init, a.seed, log_path=tmp_curve, gym=a.gym, state=state)
     tmp_curve.replace(a.curve)
     half = max(1, len(curve) // 3)

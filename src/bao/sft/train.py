@@ -152,9 +152,8 @@ def main(argv: list[str] | None = None) -> None:
     tok = load_tokenizer(a.tokenizer)
     rows = read_jsonl(a.teacher_data)
     steps = sft_steps(cfg, a.gym)
-    state = TrainState(state_dir(a.state, a.out), fingerprint(cfg, stage="sft", seed=a.seed, steps=steps,
-                                            data=a.teacher_data, tokenizer=a.tokenizer),
-                       cfg.resume.sft_every, name="sft")
+    fp = fingerprint(cfg, inputs=(a.teacher_data, a.tokenizer), stage="sft", seed=a.seed, steps=steps)
+    state = TrainState(state_dir(a.state, a.out), fp, cfg.resume.sft_every, name="sft")
     model, stats, wall = train(cfg, rows, tok, a.seed, steps=steps, state=state)
     stats["provenance"] = provenance(cfg, seed=a.seed, wall_time_s=wall, teacher_data=str(a.teacher_data))
     save_policy(model, tok, a.out, meta={"stage": "sft", "seed": a.seed, **stats["provenance"]})
