@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke dry-run bench plots clean-results help
+.PHONY: run test smoke dry-run bench plots readme clean-results help
 
 help:
 	@echo "make run    - full embedded-default pipeline (snakemake --cores all), results in results/"
@@ -14,6 +14,7 @@ help:
 	@echo "make smoke  - the pipeline on config/smoke.yaml (a few minutes)"
 	@echo "make bench  - rollout throughput benchmark (benchmarks/rollout_throughput.py)"
 	@echo "make plots  - dvc plots show with an offline template -> results/dvc_plots/index.html"
+	@echo "make readme - copy results/tables/main.md into README.md (after a grid)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,9 @@ bench: $(STAMP)
 
 plots: $(STAMP)
 	$(BIN)/python -m bao.dvc_plots --out results/dvc_plots
+
+readme: $(STAMP)
+	$(BIN)/python -m bao.readme
 
 clean-results:
 	rm -rf results/* .snakemake

@@ -19,7 +19,7 @@
    tokens per decision (assistant turn).
 
 Prints a readable report and, with ``--out``, writes every number as JSON. Nothing here is a test: it is the
-measurement behind the RL recipe choices (README, *Does RL learn?*).
+measurement behind the RL recipe choices (docs/results.md and docs/probes.md).
 """
 
 from __future__ import annotations

@@ -238,7 +238,7 @@ class RLConfig:
     """rollouts per task (paper: n = 8)."""
     lr: float = 3e-5
     """ours, for the from-scratch tiny model (the paper's 1e-6 is for Qwen3-4B): 1e-4 made the sampled training
-    reward fall on Function-Gym, 3e-5 and 1e-5 raise it (README, RL learning rate)."""
+    reward fall on Function-Gym, 3e-5 and 1e-5 raise it (docs/results.md, RL learning rate)."""
     clip_eps: float = 0.2
     clip_eps_high: float | None = None
     """upper clip 1 + ε_high of the PPO ratio; null = ``clip_eps`` (paper/code: symmetric 0.2). DAPO's
@@ -344,7 +344,7 @@ class TrainingRewardConfig:
     tasks: int = 32
     """val tasks played sampled (the first ``tasks`` of the ``greedy_tasks``; ours: the 10% budget above)."""
     samples: int = 2
-    """sampled episodes per task (ours; the README probe used 400 x 4)."""
+    """sampled episodes per task (ours; the docs/results.md probe used 400 x 4)."""
     temperature: float = 1.0
     """sampling temperature (code: RL's rollout temperature, ``rl.temperature`` 1.0)."""
     greedy_tasks: int = 200

@@ -6,7 +6,7 @@ tiny model). ``GrowingCache`` keeps one buffer per layer whose capacity doubles 
 values in place and hands attention a view, so an append costs O(new tokens); the same rollout took 21.6 s.
 
 What is left per decode step is attention reading the cache (memory-bound: about 13 GB/s on this machine's
-one core) and the linear layers; see ``benchmarks/rollout_throughput.py`` and the README for the figures.
+one core) and the linear layers; see ``benchmarks/rollout_throughput.py`` and docs/benchmarks.md for the figures.
 """
 
 from __future__ import annotations
