@@ -134,7 +134,7 @@ def test_bao_model_json_records_what_the_model_is(tiny_gguf, prepared):
     assert info["source"] == "file" and info["label"] == "Tiny-Chat.F32"
     assert info["gguf_sha256"] == pm.sha256_file(tiny_gguf[0])
     model = AutoModelForCausalLM.from_pretrained(str(prepared), dtype=torch.float32)
-    assert info["weights_sha256"] == pm.weights_sha256(model)
+    assert info["weights_sha256"] == pm.sha256_state(model.state_dict())
     assert info["n_parameters"] == sum(p.numel() for p in model.parameters())
     manifest = json.loads((prepared / "bao_manifest.json").read_text())["files"]
     assert {"model.safetensors", "config.json", "tokenizer.json", "bao_model.json"} <= set(manifest)

@@ -15,6 +15,7 @@ from bao.io import CorruptOutput, read_jsonl, sha256_file
 from bao.policy.model import sha256_state
 from bao.resume import POINTER, TrainState, fingerprint, state_dir
 from bao.sft.train import train as sft_train
+from safetensors.torch import load_file
 
 
 
@@ -156,6 +157,11 @@ def test_sft_cli_killed_by_sigkill_resumes_and_writes_the_same_checkpoint(tmp_pa
     assert not (tmp_path / "run" / ".ckpt.state").exists()  # cleaned up once the job finished
     a, b = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("ref", "run"))
     assert a["curve"] == b["curve"] and a["final_loss"] == b["final_loss"]
+    # the metrics name the inputs and the weights by content (what tells input drift from float drift)
+    assert a["inputs_sha256"] == b["inputs_sha256"] == {
+        "teacher_data": sha256_file(tmp_path / "data.jsonl"), "tokenizer": sha256_file(tmp_path / "tok/tokenizer.json")}
+    assert a["weights_sha256"] == b["weights_sha256"] == sha256_state(
+        load_file(tmp_path / "run" / "ckpt" / "model.safetensors"))
 
 
 def test_the_fingerprint_follows_input_content_not_paths(tmp_path, small_cfg):

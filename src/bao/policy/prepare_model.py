@@ -15,7 +15,6 @@ appears: the saved directory, reloaded, must give the same logits as the GGUF-lo
 from __future__ import annotations
 
 import argparse
-import hashlib
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 import torch
 
 from bao.io import atomic_dir, sha256_file, write_json
+from bao.policy.model import sha256_state
 
 
 @dataclass(frozen=True)
@@ -104,16 +104,6 @@ def probe_logits(model, tok) -> torch.Tensor:
         return model(input_ids=ids["input_ids"]).logits
 
 
-def weights_sha256(model) -> str:
-    """sha256 over the state dict's names, shapes and bytes (fp32), in name order."""
-    h = hashlib.sha256()
-    for name, t in sorted(model.state_dict().items()):
-        h.update(name.encode())
-        h.update(str(tuple(t.shape)).encode())
-        h.update(t.detach().to(torch.float32).contiguous().numpy().tobytes())
-    return h.hexdigest()
-
-
 def convert(gguf: Path, out: Path, label: str, source: dict) -> dict:
     """Write ``out`` (a plain HF directory) from ``gguf``; returns what ``bao_model.json`` records."""
     from transformers import AutoModelForCausalLM
@@ -124,7 +114,7 @@ def convert(gguf: Path, out: Path, label: str, source: dict) -> dict:
     info = {"label": label, **source, "gguf_file": gguf.name, "gguf_sha256": sha256_file(gguf),
             "architecture": model.config.model_type,
             "n_parameters": sum(p.numel() for p in plain.parameters()),
-            "weights_sha256": weights_sha256(plain), "dtype": "float32",
+            "weights_sha256": sha256_state(plain.state_dict()), "dtype": "float32",
             "chat_template": bool(getattr(tok, "chat_template", None))}
     with atomic_dir(out) as tmp:
         plain.save_pretrained(tmp, safe_serialization=True)

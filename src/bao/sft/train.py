@@ -13,12 +13,13 @@ import time
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file
 
 from bao.config import load_config
 from bao.io import read_jsonl, write_json
-from bao.policy.model import init_policy, load_tokenizer, num_params, save_policy
+from bao.policy.model import init_policy, load_tokenizer, num_params, save_policy, sha256_state
 from bao.provenance import provenance
-from bao.resume import TrainState, fingerprint, rng_state, set_rng_state, state_dir
+from bao.resume import TrainState, content_id, fingerprint, rng_state, set_rng_state, state_dir
 from bao.seeding import derive_seed, torch_generator
 from bao.sft.data import collate, encode_episode
 
@@ -156,7 +157,13 @@ def main(argv: list[str] | None = None) -> None:
     state = TrainState(state_dir(a.state, a.out), fp, cfg.resume.sft_every, name="sft")
     model, stats, wall = train(cfg, rows, tok, a.seed, steps=steps, state=state)
     stats["provenance"] = provenance(cfg, seed=a.seed, wall_time_s=wall, teacher_data=str(a.teacher_data))
+    # what the run read and wrote, by content: two runs that differ here differ in their inputs, two that
+    # agree here but not in weights differ in the machine's float kernels (docs/reliability.md)
+    tok_json = Path(a.tokenizer) / "tokenizer.json"
+    stats["inputs_sha256"] = {"teacher_data": content_id(a.teacher_data),
+                              "tokenizer": content_id(tok_json if tok_json.is_file() else a.tokenizer)}
     save_policy(model, tok, a.out, meta={"stage": "sft", "seed": a.seed, **stats["provenance"]})
+    stats["weights_sha256"] = sha256_state(load_file(Path(a.out) / "model.safetensors"))  # as saved
     write_json(a.metrics, stats)
     state.clear()
     print(f"sft: {stats['steps']} steps, final loss {stats['final_loss']}, {stats['tokens_per_s']} tok/s, "
