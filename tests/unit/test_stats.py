@@ -16,9 +16,10 @@ def _ep(task: str, rewards_choices) -> Episode:
 def test_episode_values_by_hand():
     ep = _ep("t0", [("action", 0.0), ("answer", 0.0), ("answer", 1.0)])
     v = episode_values(ep)
-    # Score 1; first answer wrong so Pass@U-1 = 0; UR = 2 answers / 3 turns; one of two answers earns reward
+    # Score 1; first answer wrong so Pass@U-1 = 0; UR = 2 answers / 3 turns; one of two answers earns reward;
+    # all 3 turns are well-formed calls
     assert v == {"score": 1.0, "pass_at_u/1": 0.0, **{f"pass_at_u/{k}": 1.0 for k in range(2, 10)},
-                 "user_rate": pytest.approx(2 / 3), "rtr_num": 1.0, "rtr_den": 2.0}
+                 "user_rate": pytest.approx(2 / 3), "rtr_num": 1.0, "rtr_den": 2.0, "valid_turns": 3.0, "turns": 3.0}
 
 
 def test_point_is_a_mean_and_rtr_a_ratio_of_sums():

@@ -44,7 +44,11 @@ def _tables(tmp: Path, runs: list[str]) -> dict[str, pd.DataFrame]:
     aggregate.main(["--results", str(tmp), "--gyms", "function", "--splits", "function:test", "--runs",
                     *[f"function/{r}" for r in runs], "--tables", str(tmp / "tables"), "--summary",
                     str(tmp / "summary.json"), "--config", str(cfg), "--reported", str(reported)])
-    return {t: pd.read_csv(tmp / "tables" / f"{t}.csv") for t in ("main", "ablation", "paper_vs_ours", "behavior")}
+    def read(t):
+        f = tmp / "tables" / f"{t}.csv"
+        return pd.read_csv(f) if f.read_text().strip() else pd.DataFrame()
+
+    return {t: read(t) for t in ("main", "ablation", "paper_vs_ours", "behavior")}
 
 
 def _setup(tmp: Path, bao_seed1_solved: list[bool]) -> dict[str, pd.DataFrame]:
@@ -196,3 +200,29 @@ def test_bootstrap_mode_is_read_defensively():
     assert split_clusters(SimpleNamespace(eval=SimpleNamespace(bootstrap="task")), "function", "test") is None
     with pytest.raises(ValueError, match="eval.bootstrap"):
         bootstrap_mode(SimpleNamespace(eval=SimpleNamespace(bootstrap="rules")))
+
+
+def _invalid_episode(task: str) -> Episode:
+    """A model that never manages a tool call: two malformed turns, then the token budget."""
+    bad = Turn(choice=None, content=None, valid=False, reward=0.0, feedback="Invalid tool call", user_involved=False)
+    return Episode(task_id=task, turns=[bad, bad], end_reason="token_budget")
+
+
+def test_valid_call_share_is_a_main_table_column(tmp_path):
+    t = _setup(tmp_path, [True] * 8)
+    assert t["main"].set_index("method")["valid_calls"].tolist() == [1.0] * 3
+    lines = (tmp_path / "tables" / "main.md").read_text().splitlines()
+    assert any(ln.startswith("| gym | method |") and ln.endswith("| valid calls |") for ln in lines)
+
+
+def test_a_split_no_model_can_act_on_is_left_out_with_the_reason(tmp_path):
+    for m in ("sft", "bao", "userrl_grpo"):
+        d = tmp_path / "eval" / "function" / m / "seed0" / "test"
+        eps = [_invalid_episode(t) for t in TASKS]
+        write_jsonl(d / "episodes.jsonl", [e.to_dict() for e in eps])
+        write_json(d / "metrics.json", {"n_episodes": len(eps), **summarize(eps)})
+    t = _tables(tmp_path, ["sft:0", "bao:0", "userrl_grpo:0"])
+    assert t["main"].empty and t["paper_vs_ours"].empty
+    note = (tmp_path / "tables" / "main.md").read_text()
+    assert "Left out" in note and "function/test: every model makes a valid tool call on < 10% of its turns " \
+                                  "(sft 0.00, bao 0.00, userrl_grpo 0.00)" in note

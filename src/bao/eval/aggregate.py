@@ -99,12 +99,28 @@ def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str
             why = ""
         return f" Intervals: 95% paired bootstrap, {n_boot} replicates, over {body}{why}."
 
-    test = {g: load(g, "test") for g in runs_by_gym}
+    scripted = list(cfg.eval.scripted)
+    dropped: list[str] = []
+
+    def informative(key: str, runs: dict) -> dict:
+        """``runs``, or {} with the reason recorded when nothing could act on that split (no empty rows)."""
+        why = T.uninformative(runs, scripted)
+        if why:
+            dropped.append(f"{key}: {why}")
+            return {}
+        return runs
+
+    def dropped_note() -> str:
+        return (" Left out, since every method scores there what not acting scores: " + "; ".join(dropped) + "."
+                if dropped else "")
+
+    test = {g: informative(f"{g}/test", load(g, "test")) for g in runs_by_gym}
     main_rows = {g: [m for m in dict.fromkeys(m for m, _ in runs_by_gym[g]) if group.get(m, "main") == "main"
                      and m != "sft_plain"] for g in runs_by_gym}
     n_note = ("Test split (unseen rules/entities/puzzles). Each cell: value [95% interval]; "
               "n = tasks x seeds (a shared SFT checkpoint and deterministic scripted policies have one seed)."
-              + over(test) + " Computed by `bao.eval.aggregate` from `results/eval/*/*/seed*/test/`.")
+              + over(test) + " Valid calls: share of turns with a well-formed tool call, pooled."
+              + dropped_note() + " Computed by `bao.eval.aggregate` from `results/eval/*/*/seed*/test/`.")
     T.write_table(T.main_table(test, main_rows, n_boot, seed), "main", tables / "main",
                   "Main results: SFT vs UserRL-GRPO vs BAO", n_note)
     T.write_table(T.behavior_table(summaries, main_rows), "behavior", tables / "behavior",
@@ -113,7 +129,7 @@ def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str
                   "time-weighted performance: reward at turn i weighted 1/(i+1), summed.")
     abl = []
     for g in runs_by_gym:
-        if g not in cfg.ablation.gyms:
+        if g not in cfg.ablation.gyms or not test[g]:
             continue
         others = [m for m in dict.fromkeys(m for m, _ in runs_by_gym[g])
                   if m in ("sft", "sft_plain") or group.get(m) in ("ablation", "sweep")]
@@ -125,8 +141,9 @@ def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str
                   f"{', '.join(cfg.ablation.gyms)} with the first {cfg.ablation.seeds} seed(s)."
                   + over({g: test[g] for g in runs_by_gym if g in cfg.ablation.gyms}))
     if reported is not None and reported.exists():
-        ours = {(g, sp): (test[g] if sp == "test" else load(g, sp))
+        ours = {(g, sp): (test[g] if sp == "test" else informative(f"{g}/{sp}", load(g, sp)))
                 for g in runs_by_gym for sp in splits_by_gym[g] if sp in ("test", "faithful")}
+        ours = {k: r for k, r in ours.items() if r}
         T.write_table(T.paper_vs_ours(pd.read_csv(reported), ours, n_boot, seed), "paper_vs_ours",
                       tables / "paper_vs_ours", "The paper's claims, checked here",
                       f"Paper numbers from `{reported.as_posix()}` (source and status per row there; BAO's are "
@@ -134,7 +151,7 @@ def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str
                       "gyms vs a 2M-parameter model); the last column says whether the *direction* of each claim "
                       "holds here: yes / no when the 95% interval of our paired difference excludes 0, "
                       "unresolved when it does not, not run when a method is missing."
-                      + over({f"{g}/{sp}": r for (g, sp), r in ours.items()}))
+                      + over({f"{g}/{sp}": r for (g, sp), r in ours.items()}) + dropped_note())
 
 
 def main(argv: list[str] | None = None) -> None:

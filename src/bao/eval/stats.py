@@ -46,7 +46,9 @@ def episode_values(ep: Episode) -> dict[str, float]:
             **{f"pass_at_u/{k}": v for k, v in passes.items()},
             "user_rate": ep.num_user_actions / len(ep.turns) if ep.turns else 0.0,
             "rtr_num": float(sum(1 for t in answers if t.reward != 0)),
-            "rtr_den": float(len(answers))}
+            "rtr_den": float(len(answers)),
+            "valid_turns": float(sum(1 for t in ep.turns if t.valid)),
+            "turns": float(len(ep.turns))}
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class Runs:
                       clusters: Mapping[str, Hashable] | None = None) -> "Runs":
         """``by_seed[s]`` = the episodes of seed ``s``; each must cover exactly ``task_ids`` (any order).
         ``clusters``: task id -> cluster label, covering every task id (or None)."""
-        keys = ("score", *(f"pass_at_u/{k}" for k in range(1, K_MAX + 1)), "user_rate", "rtr_num", "rtr_den")
+        keys = ("score", *(f"pass_at_u/{k}" for k in range(1, K_MAX + 1)), "user_rate", "rtr_num", "rtr_den",
+                "valid_turns", "turns")
         out = {k: np.zeros((len(by_seed), len(task_ids))) for k in keys}
         col = {t: j for j, t in enumerate(task_ids)}
         for i, eps in enumerate(by_seed):
@@ -87,6 +90,15 @@ class Runs:
     @property
     def n_tasks(self) -> int:
         return self.values["score"].shape[1]
+
+    @property
+    def valid_call_share(self) -> float:
+        """Share of all turns (pooled over seeds and tasks) that made a well-formed tool call; NaN when the
+        runs were built without turn counts."""
+        if "turns" not in self.values:
+            return float("nan")
+        turns = float(self.values["turns"].sum())
+        return float(self.values["valid_turns"].sum()) / turns if turns else 0.0
 
 
 def shared_clusters(runs: Mapping[str, Runs]) -> tuple | None:

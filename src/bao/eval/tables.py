@@ -107,6 +107,20 @@ def load_runs(eval_root: Path, runs: Sequence[tuple[str, int]], split: str,
     return {m: Runs.from_episodes(eps, task_ids, clusters) for m, eps in by_method.items()}
 
 
+MIN_VALID_SHARE = 0.10
+"""A split on which every model makes a valid tool call on fewer turns than this carries no information."""
+
+
+def uninformative(runs: Mapping[str, Runs], scripted: Sequence[str] = ()) -> str | None:
+    """Why a (gym, split)'s rows say nothing, or None: every model agent (scripted policies aside) makes a valid
+    tool call on fewer than :data:`MIN_VALID_SHARE` of its turns, so every method scores what not acting scores."""
+    models = {m: r.valid_call_share for m, r in runs.items() if m not in scripted}
+    if models and all(v < MIN_VALID_SHARE for v in models.values()):
+        shares = ", ".join(f"{m} {v:.2f}" for m, v in models.items())
+        return f"every model makes a valid tool call on < {MIN_VALID_SHARE:.0%} of its turns ({shares})"
+    return None
+
+
 def _cell(p: float, lo: float, hi: float) -> str:
     return f"{p:.3f} [{lo:.2f}, {hi:.2f}]"
 
@@ -123,7 +137,8 @@ def main_table(per_gym: Mapping[str, Mapping[str, Runs]], methods_of: Mapping[st
         boot = {metric: paired_bootstrap(keep, metric, n_boot=n_boot, seed=seed, clusters=cl)["methods"]
                 for metric in METRICS}
         for m, r in keep.items():
-            row = {"gym": gym, "method": m, "seeds": r.n_seeds, "tasks": r.n_tasks, "clusters": n_clusters(r)}
+            row = {"gym": gym, "method": m, "seeds": r.n_seeds, "tasks": r.n_tasks, "clusters": n_clusters(r),
+                   "valid_calls": r.valid_call_share}
             for metric in METRICS:
                 row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = boot[metric][m]
             rows.append(row)
@@ -200,9 +215,10 @@ def paper_vs_ours(reported: pd.DataFrame, ours: Mapping[tuple[str, str], Mapping
 # --- rendering ---------------------------------------------------------------------------------------------
 
 def _rows_main(df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    head = ["gym", "method", "n (tasks x seeds)"] + [METRIC_NAMES[m] for m in METRICS]
+    head = ["gym", "method", "n (tasks x seeds)"] + [METRIC_NAMES[m] for m in METRICS] + ["valid calls"]
     body = [[r["gym"], r["method"], f"{r['tasks']} x {r['seeds']}"] +
-            [_cell(r[m], r[f"{m}_lo"], r[f"{m}_hi"]) for m in METRICS] for _, r in df.iterrows()]
+            [_cell(r[m], r[f"{m}_lo"], r[f"{m}_hi"]) for m in METRICS] + [f"{r.get('valid_calls', float('nan')):.2f}"]
+            for _, r in df.iterrows()]
     return head, body
 
 
