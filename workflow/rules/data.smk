@@ -4,11 +4,16 @@
 # train the byte-level BPE tokenizer of a gym's policy on its teacher episodes and prompts
 # ---------------------------------------------------------------------------------------
 rule tokenizer:
+    input:
+        # a pretrained start brings its tokenizer (copied): build the model directory first when a rule makes it
+        model=lambda w: [CFG.model.init_from] if CFG.model.init_from else [],
     output:
         directory(f"{D}/tokenizer/{{gym}}"),
     params:
         cfg=RESOLVED,
-        sections=lambda w: [CFG.seed, gym_sec(w.gym), teacher_sec(), CFG.model.vocab_size],
+        # init_from counts only when set, so existing default runs keep their tokenizers
+        sections=lambda w: [CFG.seed, gym_sec(w.gym), teacher_sec(), CFG.model.vocab_size,
+                            *([CFG.model.init_from] if CFG.model.init_from else [])],
     log:
         f"{R}/logs/tokenizer/{{gym}}.log",
     benchmark:
@@ -43,7 +48,7 @@ rule teacher_data:
 # ------------------------------------------------------------------------------------------------------------
 rule prepare_model:
     output:
-        directory(f"{D}/models/{{name}}"),
+        directory("data/models/{name}"),  # shared by every config (not under data_dir)
     wildcard_constraints:
         name="smollm2-135m-instruct",
     log:

@@ -2,7 +2,8 @@
 
 Digits are split one per token (so arithmetic is learnable), the chat markers are special tokens and the
 tag tokens (``<think>``, ``<tool_call>``, ...) are added tokens, as in Qwen3. The result is saved with
-``save_pretrained`` and loads with ``AutoTokenizer.from_pretrained``; a real HF model directory replaces it.
+``save_pretrained`` and loads with ``AutoTokenizer.from_pretrained``. With ``model.init_from`` set (a real HF
+model), the model's own tokenizer is copied to the output instead, so SFT and RL encode with it.
 The pipeline trains one per gym (each gym has its own policy), so adding a gym never retrains another's.
 """
 
@@ -58,15 +59,23 @@ def main(argv: list[str] | None = None) -> None:
                    help="train on this gym's teacher episodes (repeatable; default: every gym of the config)")
     a = p.parse_args(argv)
     cfg = load_config(a.config)
-    texts = corpus_for_tokenizer(cfg, cfg.seed, gyms=a.gym)
-    tok = train_tokenizer(texts, cfg.model.vocab_size)
+    if cfg.model.init_from:  # a pretrained model brings its own tokenizer: copy it, never train one
+        from bao.policy.model import load_tokenizer
+
+        tok, texts = load_tokenizer(cfg.model.init_from), []
+        extra = {"vocab_size": len(tok), "copied_from": cfg.model.init_from}
+    else:
+        texts = corpus_for_tokenizer(cfg, cfg.seed, gyms=a.gym)
+        tok = train_tokenizer(texts, cfg.model.vocab_size)
+        extra = {"vocab_size": len(tok), "n_texts": len(texts)}
     from bao.io import atomic_dir
 
     out = Path(a.out)
     with atomic_dir(out) as tmp:  # appears complete (with a manifest) or not at all
         tok.save_pretrained(tmp)
-        write_provenance(tmp / "provenance.json", cfg, extra={"vocab_size": len(tok), "n_texts": len(texts)})
-    print(f"tokenizer: {len(tok)} tokens trained on {len(texts)} texts -> {out}")
+        write_provenance(tmp / "provenance.json", cfg, extra=extra)
+    how = f"copied from {cfg.model.init_from}" if cfg.model.init_from else f"trained on {len(texts)} texts"
+    print(f"tokenizer: {len(tok)} tokens {how} -> {out}")
 
 
 if __name__ == "__main__":
