@@ -26,6 +26,9 @@ $(STAMP): requirements.txt pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores all
+	@echo "Report: results/report.html (tables in results/tables/, figures in results/figures/)"
+	@echo "Open it: xdg-open results/report.html  (or: python3 -m http.server -d results, then http://localhost:8000/report.html)"
+	@echo "Next: make test; one piece: .venv/bin/snakemake --cores all --config gyms=\"[function]\"; play a gym: .venv/bin/python -m bao.play --gym function"
 
 smoke: $(STAMP)
 	$(BIN)/snakemake --cores all --configfile config/smoke.yaml
