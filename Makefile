@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke dry-run bench plots readme clean-results help
+.PHONY: run test smoke dry-run bench plots readme screenshot browser clean-results help
 
 help:
 	@echo "make run    - full embedded-default pipeline (snakemake --cores all), results in results/"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench  - rollout throughput benchmark (benchmarks/rollout_throughput.py)"
 	@echo "make plots  - dvc plots show with an offline template -> results/dvc_plots/index.html"
 	@echo "make readme - copy results/tables/main.md into README.md (after a grid)"
+	@echo "make screenshot - results/report.html in headless Chromium -> docs/report.png"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +37,13 @@ smoke: $(STAMP)
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n
 
-test: $(STAMP)
+# the report's browser test needs Chromium: installed from Debian's packages when missing and possible (root + apt)
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
+	  && echo "installed $$(chromium --version)"; } || echo "no Chromium: the report's browser test will skip (CI fails it)"
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -47,6 +54,9 @@ plots: $(STAMP)
 
 readme: $(STAMP)
 	$(BIN)/python -m bao.readme
+
+screenshot: $(STAMP) browser
+	$(BIN)/python -m bao.report_check results/report.html --screenshot docs/report.png
 
 clean-results:
 	rm -rf results/* .snakemake

@@ -70,6 +70,22 @@ def test_pipeline_produces_every_output(smoke_run):
 
 
 @pytest.mark.smoke
+def test_report_page_renders_in_a_real_browser(smoke_run):
+    """Headless Chromium opens the smoke run's report.html: every image loaded (natural width > 0), every
+    relative link resolves, every table has data rows. CI installs Chromium (make test), so it never skips there."""
+    from bao import report_check
+
+    chromium = report_check.browser()
+    if chromium is None:
+        assert os.environ.get("CI") != "true", "CI must have Chromium (make test installs it)"
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    page = smoke_run / "results" / "report.html"
+    seen = report_check.inspect(page, chromium)
+    assert len(seen["images"]) >= 10 and len(seen["tables"]) >= 3 and seen["links"], seen
+    assert report_check.faults(page, seen) == []
+
+
+@pytest.mark.smoke
 def test_training_reward_pairs_every_rl_method_with_its_sft_start(smoke_run):
     """config/smoke.yaml: 3 val tasks x 2 samples and 3 greedy tasks per checkpoint; one row per gym x RL method x
     metric; the plain-teacher ablation is paired against the plain SFT start."""
