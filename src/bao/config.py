@@ -314,6 +314,10 @@ class EvalConfig:
     """scripted reference policies evaluated beside the models (bao.agent.scripted; ours)."""
     n_boot: int = 2000
     """bootstrap replicates behind every 95% interval in the tables (paired over test tasks x seeds)."""
+    min_valid_share: float = 0.10
+    """a (gym, split) on which every model agent makes a well-formed tool call on fewer of its turns than this is
+    left out of the main and paper-vs-ours tables, with the reason in the note (no rows that only say "nothing could
+    act here"; ours). 0 keeps every split (the smoke config: its barely trained models rarely make a valid call)."""
     bootstrap: str = "cluster"
     """what every 95% interval (tables, Pareto / sweep figures) resamples besides the seeds: ``cluster`` draws the
     units a split holds out (Function-Gym's rules, Telepathy's entities, Turtle's puzzles) whole, with all their
@@ -552,6 +556,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("eval.on_long_prompt: expected 'skip' or 'error'")
     if cfg.eval.bootstrap not in ("cluster", "task"):
         raise ConfigError(f"eval.bootstrap: expected 'cluster' or 'task', got {cfg.eval.bootstrap!r}")
+    if not 0.0 <= float(cfg.eval.min_valid_share) <= 1.0:
+        raise ConfigError(f"eval.min_valid_share: a share in [0, 1], got {cfg.eval.min_valid_share!r}")
     if cfg.rl.tasks not in ("embedded", "faithful"):
         raise ConfigError("rl.tasks: expected 'embedded' or 'faithful'")
     if cfg.rl.old_logprobs not in ("rollout", "recompute"):

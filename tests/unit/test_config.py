@@ -85,6 +85,7 @@ def test_exponent_without_dot_is_a_number():
     ({"function": {"faithful_eval": "yes"}}, "function.faithful_eval: expected true/false"),
     ({"gyms": ["function", "chess"]}, "gyms: expected a non-empty list of distinct names"),
     ({"gyms": []}, "gyms: expected a non-empty list"),
+    ({"eval": {"min_valid_share": 1.5}}, "eval.min_valid_share: a share in [0, 1]"),
     ({"telepathy": {"attributes": ["size", "smell"]}}, "telepathy.attributes/values_per_attribute"),
     ({"telepathy": {"values_per_attribute": 1}}, "telepathy.attributes/values_per_attribute"),
     ({"methods": {"x": {"shaping": "nope"}}}, "methods.x.shaping: unknown reward shaping"),

@@ -226,3 +226,18 @@ def test_a_split_no_model_can_act_on_is_left_out_with_the_reason(tmp_path):
     note = (tmp_path / "tables" / "main.md").read_text()
     assert "Left out" in note and "function/test: every model makes a valid tool call on < 10% of its turns " \
                                   "(sft 0.00, bao 0.00, userrl_grpo 0.00)" in note
+
+
+def test_min_valid_share_zero_keeps_every_split(tmp_path):
+    for m in ("sft", "bao"):
+        d = tmp_path / "eval" / "function" / m / "seed0" / "test"
+        eps = [_invalid_episode(t) for t in TASKS]
+        write_jsonl(d / "episodes.jsonl", [e.to_dict() for e in eps])
+        write_json(d / "metrics.json", {"n_episodes": len(eps), **summarize(eps)})
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("gyms: [function]\nseeds: [0]\neval: {n_boot: 50, min_valid_share: 0.0}\n")
+    aggregate.main(["--results", str(tmp_path), "--gyms", "function", "--splits", "function:test", "--runs",
+                    "function/sft:0", "function/bao:0", "--tables", str(tmp_path / "tables"), "--summary",
+                    str(tmp_path / "summary.json"), "--config", str(cfg)])
+    main = pd.read_csv(tmp_path / "tables" / "main.csv")
+    assert list(main.method) == ["sft", "bao"] and (main.valid_calls == 0.0).all()

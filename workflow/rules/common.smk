@@ -148,7 +148,7 @@ def policy_arg(wildcards, input):
 
 def eval_sections(wildcards):
     """Config an evaluation reads: eval, its gym, data; the LLM user for faithful LLM-judged splits; the agent."""
-    out = [{k: v for k, v in sec("eval").items() if k not in ("n_boot", "bootstrap")}, gym_sec(wildcards.gym),
+    out = [{k: v for k, v in sec("eval").items() if k not in ("n_boot", "bootstrap", "min_valid_share")}, gym_sec(wildcards.gym),
            sec("data")]
     if wildcards.split == "faithful" and wildcards.gym != "function":
         out.append(sec("users")["eval"])

@@ -21,7 +21,8 @@ rule aggregate:
     params:
         cfg=RESOLVED,
         # the cluster bootstrap rebuilds each gym's test tasks to label them
-        sections=[CFG.seed, sec("methods"), sec("ablation"), CFG.eval.n_boot, CFG.eval.bootstrap]
+        sections=[CFG.seed, sec("methods"), sec("ablation"), CFG.eval.n_boot, CFG.eval.bootstrap,
+                  CFG.eval.min_valid_share]
         + [gym_sec(g) for g in GYM_NAMES],
         gyms=GYM_NAMES,
         splits=[f"{g}:{sp}" for g in GYM_NAMES for sp in SPLITS[g]],

@@ -104,7 +104,7 @@ def write_paper_tables(cfg, results: Path, runs_by_gym: dict[str, list[tuple[str
 
     def informative(key: str, runs: dict) -> dict:
         """``runs``, or {} with the reason recorded when nothing could act on that split (no empty rows)."""
-        why = T.uninformative(runs, scripted)
+        why = T.uninformative(runs, scripted, cfg.eval.min_valid_share)
         if why:
             dropped.append(f"{key}: {why}")
             return {}

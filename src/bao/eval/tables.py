@@ -108,16 +108,19 @@ def load_runs(eval_root: Path, runs: Sequence[tuple[str, int]], split: str,
 
 
 MIN_VALID_SHARE = 0.10
-"""A split on which every model makes a valid tool call on fewer turns than this carries no information."""
+"""Default of ``eval.min_valid_share``: a split on which every model makes a valid call on fewer turns carries
+no information."""
 
 
-def uninformative(runs: Mapping[str, Runs], scripted: Sequence[str] = ()) -> str | None:
+def uninformative(runs: Mapping[str, Runs], scripted: Sequence[str] = (),
+                  min_share: float = MIN_VALID_SHARE) -> str | None:
     """Why a (gym, split)'s rows say nothing, or None: every model agent (scripted policies aside) makes a valid
-    tool call on fewer than :data:`MIN_VALID_SHARE` of its turns, so every method scores what not acting scores."""
+    tool call on fewer than ``min_share`` of its turns (``eval.min_valid_share``), so every method scores what
+    not acting scores."""
     models = {m: r.valid_call_share for m, r in runs.items() if m not in scripted}
-    if models and all(v < MIN_VALID_SHARE for v in models.values()):
+    if models and all(v < min_share for v in models.values()):
         shares = ", ".join(f"{m} {v:.2f}" for m, v in models.items())
-        return f"every model makes a valid tool call on < {MIN_VALID_SHARE:.0%} of its turns ({shares})"
+        return f"every model makes a valid tool call on < {min_share:.0%} of its turns ({shares})"
     return None
 
 
