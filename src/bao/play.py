@@ -75,13 +75,26 @@ class HumanUser:
 
     def __init__(self, gym: str):
         self.gym = gym
+        self.log: list[tuple[str, str, str, float | None]] = []
+        """(choice, content, feedback, score or None) of every exchange, to keep a game the person ends early."""
+
+    def turns(self) -> list[Turn]:
+        """The exchanges so far as turns (an answer's reward = its improvement of the best score, as in the gym)."""
+        out, best = [], 0.0
+        for choice, content, feedback, score in self.log:
+            reward = 0.0 if score is None else max(0.0, score - best)
+            best = best if score is None else max(best, score)
+            out.append(Turn(choice, content, True, reward, feedback, choice == "answer"))
+        return out
 
     def reply(self, task, question: str) -> str:
         print(f"agent asks: {question}")
         line = ask("your answer [y/n/m or text]> ")
         if line is None:
             raise EndOfGame
-        return REPLIES.get(line.lower(), line)
+        answer = REPLIES.get(line.lower(), line)
+        self.log.append(("action", question, answer, None))
+        return answer
 
     def judge(self, task, guess: str) -> Judgement:
         print(f"agent answers: {guess}")
@@ -90,9 +103,10 @@ class HumanUser:
                 pass
             if line is None:
                 raise EndOfGame
-            if line.lower() == "y":
-                return Judgement(1.0, f"Correct! It is the {task.target}.")
-            return Judgement(0.0, "No, that is not the entity I am thinking of.")
+            verdict = (Judgement(1.0, f"Correct! It is the {task.target}.") if line.lower() == "y" else
+                       Judgement(0.0, "No, that is not the entity I am thinking of."))
+            self.log.append(("answer", guess, verdict.feedback, verdict.score))
+            return verdict
         while (line := ask("score in [0, 1]> ")) is not None:
             try:
                 score = float(line)
@@ -103,6 +117,7 @@ class HumanUser:
         if line is None:
             raise EndOfGame
         note = ask("feedback for the agent (optional)> ") or f"Your story scores {score:g}."
+        self.log.append(("answer", guess, note, score))
         return Judgement(score, note)
 
 
@@ -118,8 +133,10 @@ def play_user(cfg, gym: str, task, agent: str | None, checkpoint: str | None) ->
     sec = getattr(cfg, gym)
     extra = {"success_threshold": sec.success_threshold} if gym == "turtle" else {}
 
+    user = HumanUser(gym)
+
     def make_env():
-        return make(sec.id, max_steps=sec.horizon, user=HumanUser(gym), **extra)
+        return make(sec.id, max_steps=sec.horizon, user=user, **extra)
 
     print(task.messages[-1]["content"])
     print(secret(task))
@@ -137,8 +154,8 @@ def play_user(cfg, gym: str, task, agent: str | None, checkpoint: str | None) ->
             from bao.agent.scripted import SCRIPTED, play
 
             ep = play(make_env, [task], SCRIPTED.get(agent)(cfg, gym))[0]
-    except EndOfGame:
-        ep = Episode(task_id=task.task_id, turns=[], end_reason="finish")
+    except EndOfGame:  # the person stopped: keep what was played
+        ep = Episode(task_id=task.task_id, turns=user.turns(), end_reason="finish")
     ep.meta.update({"player": "human", "role": "user", "agent": checkpoint or agent})
     return ep
 

@@ -83,8 +83,9 @@ def test_a_person_scores_turtle_stories_and_ctrl_d_saves_the_game(tmp_path):
     child.sendeof()
     child.expect(r"game over \(finish\)")
     child.expect(pexpect.EOF)
-    [ep] = read_jsonl(out)
+    [ep] = read_jsonl(out)  # the game played so far is kept: one judged story worth 0.5
     assert ep["end_reason"] == "finish"
+    assert [(t["choice"], t["reward"], t["feedback"]) for t in ep["turns"]] == [("answer", 0.5, "half of it")]
 
 
 def test_human_user_maps_short_replies(monkeypatch):
