@@ -145,6 +145,10 @@ class TeacherConfig:
     """chance the teacher commits with 2-3 candidate answers left, so the data shows recovery from a wrong answer."""
     probe_pool_size: int = 24
     """candidate probes the teacher scores per turn (most informative wins)."""
+    think: str = "full"
+    """Function-Gym's enhanced think block: ``full`` (ours: Memory, Check, Revise, Test, Plan; ~70 think tokens a
+    decision) or ``compact`` (ours: the latest probe, wrong answers, the answer's Test arithmetic and a short plan).
+    The Telepathy and Turtle teachers have one form."""
     source: str = "scripted"
     """``scripted``: the embedded gym's scripted expert; ``llm``: the chat model in ``teacher.llm`` plays the
     original (faithful) training tasks, with the LLM user ``users.train`` where the gym needs one."""
@@ -246,6 +250,9 @@ class RLConfig:
     adv_norm: str = "std"
     """group normalisation of the trajectory scores: ``std`` z = (S − μ)/(σ + ε) (paper/code: GRPO);
     ``none`` z = S − μ (Dr. GRPO: no division by a small within-group σ)."""
+    neg_weight: float = 1.0
+    """factor on negative group advantages (z < 0): 1 = GRPO (paper/code); < 1 weights the pull towards a group's
+    successes above the push away from its failures (ours, as an option; docs/probes.md)."""
     num_minibatches: int = 8
     """PPO updates per rollout batch (paper: batch 128 / mini-batch 16 = 8)."""
     temperature: float = 1.0
@@ -510,6 +517,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"ablation.gyms: expected names from {GYMS.names()}, got {cfg.ablation.gyms}")
     if cfg.ablation.seeds < 1:
         raise ConfigError("ablation.seeds: need at least 1")
+    if cfg.teacher.think not in ("full", "compact"):
+        raise ConfigError(f"teacher.think: expected 'full' or 'compact', got {cfg.teacher.think!r}")
     if cfg.function.value_min > cfg.function.value_max:
         raise ConfigError("function.value_min: must be <= function.value_max")
     try:
@@ -572,6 +581,8 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"resume.{k}: expected an integer >= 0 (0 = no resumable state), got {v!r}")
     if cfg.rl.optimizer not in ("adamw", "sgd"):
         raise ConfigError(f"rl.optimizer: expected 'adamw' or 'sgd', got {cfg.rl.optimizer!r}")
+    if not 0.0 <= cfg.rl.neg_weight <= 1.0:
+        raise ConfigError(f"rl.neg_weight: expected a factor in [0, 1], got {cfg.rl.neg_weight}")
     if cfg.rl.adv_norm not in ("std", "none"):
         raise ConfigError(f"rl.adv_norm: expected 'std' or 'none', got {cfg.rl.adv_norm!r}")
     if cfg.rl.clip_eps_high is not None and (isinstance(cfg.rl.clip_eps_high, bool)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from bao.rl.advantages import (CREDITS, SCORES, batch_token_advantages, compute_advantages, group_zscores,
-                               pad_credits, rounded_score, token_advantages)
+                               pad_credits, rounded_score, token_advantages, weight_negatives)
 from bao.rl.shaping import SHAPERS, ShapingParams
 
 
@@ -170,3 +170,12 @@ def test_group_scores_without_std_are_dr_grpo():
     assert group_zscores([3.0, 2.0, 2.0], ["a", "b", "b"], scale="none") == [3.0, 0.0, 0.0]  # group of 1: S
     with pytest.raises(ValueError):
         group_zscores([1.0], [0], scale="mad")
+
+
+def test_weight_negatives_scales_only_the_failures_side():
+    """``rl.neg_weight``: a group of 7 successes and 1 failure (Dr. GRPO z = +0.125 x 7, −0.875) at 0.25 keeps
+    the successes' +0.125 and moves the failure to −0.21875; 1 is GRPO unchanged; 0 drops the push entirely."""
+    z = group_zscores([1.0] * 7 + [0.0], [0] * 8, scale="none")
+    assert weight_negatives(z, 0.25) == pytest.approx([0.125] * 7 + [-0.21875])
+    assert weight_negatives(z, 1.0) == z
+    assert weight_negatives([-1.0, 0.0, 2.0], 0.0) == [0.0, 0.0, 2.0]

@@ -101,6 +101,8 @@ def test_exponent_without_dot_is_a_number():
     ({"rl": {"optimizer": "lion"}}, "rl.optimizer: expected 'adamw' or 'sgd'"),
     ({"resume": {"sft_every": -1}}, "resume.sft_every: expected an integer >= 0"),
     ({"teacher": {"source": "oracle"}}, "teacher.source"),
+    ({"teacher": {"think": "terse"}}, "teacher.think: expected 'full' or 'compact'"),
+    ({"rl": {"neg_weight": 2.0}}, "rl.neg_weight: expected a factor in [0, 1]"),
     ({"teacher": {"source": "llm"}}, "teacher.llm.kind"),
     ({"training_reward": {"samples": 0}}, "training_reward: expected tasks, samples"),
     ({"training_reward": {"tasks": 300, "greedy_tasks": 200}}, "tasks <= greedy_tasks"),

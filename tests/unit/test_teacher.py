@@ -32,3 +32,18 @@ def test_enhanced_teacher_shows_revision_after_a_wrong_answer(small_cfg):
     revised = [e for e in eps if e.num_answers > 1]
     assert revised, "the data must contain recovery from a wrong answer"
     assert any("Revise:" in a for e in revised for a in e.assistant)
+
+
+def test_compact_think_takes_the_same_actions_in_fewer_characters(small_cfg):
+    """``teacher.think: compact``: the same choices and contents as ``full``, every think shorter or equal,
+    the answer's ``Test:`` arithmetic kept, no ``Check:`` line."""
+    import dataclasses
+
+    compact_cfg = dataclasses.replace(small_cfg, teacher=dataclasses.replace(small_cfg.teacher, think="compact"))
+    full, compact = generate(small_cfg, "enhanced", 30, seed=8), generate(compact_cfg, "enhanced", 30, seed=8)
+    for f, c in zip(full, compact):
+        pf, pc = [parse_assistant(x) for x in f.assistant], [parse_assistant(x) for x in c.assistant]
+        assert [(p.choice, p.content) for p in pf] == [(p.choice, p.content) for p in pc]
+        assert all(len(b.think) < len(a.think) for a, b in zip(pf, pc))
+        assert all("Test:" in p.think for p in pc if p.choice == "answer")
+        assert not any("Check:" in p.think for p in pc)

@@ -85,6 +85,8 @@ def method_sec(method):
 def teacher_sec():
     """The teacher keys that shape the data: the LLM teacher's settings only when it is the source."""
     t = sec("teacher")
+    if t.get("think") == "full":  # the original form: absent, so data made before the key existed stays current
+        t = {k: v for k, v in t.items() if k != "think"}
     return t if t["source"] == "llm" else {k: v for k, v in t.items() if k not in ("source", "llm")}
 
 

@@ -123,6 +123,12 @@ def group_zscores(scores: Sequence[float], group_ids: Sequence[Hashable], eps: f
     return z
 
 
+def weight_negatives(z: Sequence[float], weight: float) -> list[float]:
+    """``rl.neg_weight``: negative group advantages times ``weight``, positive ones unchanged, (B,) -> (B,).
+    ``weight`` 1 is GRPO; 0 keeps only the pull towards each group's better rollouts."""
+    return [float(v) * weight if v < 0 else float(v) for v in z]
+
+
 # ---- token advantages ----------------------------------------------------------------------------------
 
 def token_advantages(z: float, turn_credits: Sequence[float], token_turn: torch.Tensor,

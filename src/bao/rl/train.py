@@ -38,7 +38,8 @@ from bao.io import write_json
 from bao.policy.model import load_policy, load_tokenizer, save_policy
 from bao.policy.rollout import GenSettings, rollout
 from bao.provenance import provenance
-from bao.rl.advantages import CREDITS, SCORES, batch_token_advantages, group_zscores, pad_credits, rounded_score
+from bao.rl.advantages import (CREDITS, SCORES, batch_token_advantages, group_zscores, pad_credits, rounded_score,
+                               weight_negatives)
 from bao.rl.losses import entropy_from_logits, kl_k3, masked_mean, ppo_clip_loss
 from bao.resume import TrainState, fingerprint, rng_state, set_rng_state, state_dir
 from bao.rl.shaping import SHAPERS, ShapingParams, penalty_stats
@@ -116,7 +117,7 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
         fired["info_seeking_turns"] += st["info_seeking_fired"]
         fired["info_seeking_episodes"] += int(st["info_seeking_fired"] > 0)
         fired["overthinking_episodes"] += st["overthinking_fired"]
-    z = group_zscores(scores, [ep.task_id for ep in episodes], scale=rc.adv_norm)
+    z = weight_negatives(group_zscores(scores, [ep.task_id for ep in episodes], scale=rc.adv_norm), rc.neg_weight)
 
     ids, attn, lmask, turn, sampled_logp = pad_batch(traces, tok.pad_token_id)
     cut = [i for i, ep in enumerate(episodes) if ep.end_reason == "token_budget"]

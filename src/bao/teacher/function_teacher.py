@@ -22,6 +22,10 @@ BAO's teacher is unknown, this one is ours):
   query (probe to split them / answer now, or guess when the budget runs out); ``Test:`` the committed
   hypothesis applied to the test case, one operation at a time.
 
+``teacher.think: compact`` (ours) keeps the same behaviours in fewer tokens: a probe turn writes only the latest
+probe result, the wrong answers and a one-clause plan; an answer turn adds the test case and the ``Test:``
+computation (the arithmetic the answer needs); ``Check:`` and the restated test case on probe turns are dropped.
+
 The **plain** teacher takes exactly the same actions with an empty think block (the "-enhancement" ablation).
 """
 
@@ -95,10 +99,16 @@ def _named(case) -> str:
     return " ".join(f"{v}={fmt(x)}" for v, x in zip(VARIABLES, case))
 
 
+THINK_FORMS = ("full", "compact")
+
+
 class FunctionTeacher(ScriptedTeacher):
     def __init__(self, spec: ProceduralSpec, style: str, early_commit_prob: float, probe_pool_size: int,
-                 horizon: int, seed: int):
+                 horizon: int, seed: int, think: str = "full"):
         super().__init__(style, early_commit_prob, horizon)
+        if think not in THINK_FORMS:
+            raise ValueError(f"teacher.think must be one of {THINK_FORMS}, got {think!r}")
+        self.compact = think == "compact"
         self.hypotheses = enumerate_rules(spec)
         g = rng(seed, "teacher", "probe-pool")
         lo, hi = spec.value_range
@@ -143,17 +153,21 @@ class FunctionTeacher(ScriptedTeacher):
             think: list[str] = []
             if test is None:
                 choice, content = "search", "test"
-                think.append(f"Plan: {left} turns left. Get the test case, probe the rule, answer only when sure.")
+                think.append(f"Plan: {left} left; get the test case." if self.compact else
+                             f"Plan: {left} turns left. Get the test case, probe the rule, answer only when sure.")
             else:
                 preds = self._predictions(cands, test)
-                think.append(self._memory(test, observations, wrong))
-                if last_feedback.startswith("Your answer is wrong") and wrong:
-                    think.append(f"Revise: {fmt(wrong[-1])} was wrong; drop the rules that give it.")
-                hyp = cands[0] if cands else None
-                if hyp is not None and observations:
-                    steps, _ = explain(hyp, observations[-1][0])
-                    think.append(f"Check: {_pretty(hyp)} with {_bind(hyp, observations[-1][0])}: {steps} ok.")
                 n_values = len(preds)
+                if self.compact:
+                    think.append(self._memory(None, observations, wrong) if observations or wrong else "")
+                else:
+                    think.append(self._memory(test, observations, wrong))
+                    if last_feedback.startswith("Your answer is wrong") and wrong:
+                        think.append(f"Revise: {fmt(wrong[-1])} was wrong; drop the rules that give it.")
+                    hyp = cands[0] if cands else None
+                    if hyp is not None and observations:
+                        steps, _ = explain(hyp, observations[-1][0])
+                        think.append(f"Check: {_pretty(hyp)} with {_bind(hyp, observations[-1][0])}: {steps} ok.")
                 commit = n_values <= 1
                 if not commit and n_values <= 3 and early_used == 0 and g.random() < self.p_early:
                     commit, early_used = True, 1
@@ -164,15 +178,22 @@ class FunctionTeacher(ScriptedTeacher):
                     hyp = next(r for r in cands if self._safe(r, test) == value)
                     steps, _ = explain(hyp, test)
                     how = "sure" if n_values == 1 else f"{n_values} answers possible, guess"
-                    think.append(f"Test: {_pretty(hyp)} with {_bind(hyp, test)}: {steps}.")
-                    think.append(f"Plan: {left} turns left; {how}; answer {fmt(value)}.")
+                    if self.compact:
+                        think[-1] = self._memory(test, observations, wrong)
+                        think.append(f"Test: {_pretty(hyp)}: {steps}.")
+                        think.append(f"Plan: {left} left; {how}.")
+                    else:
+                        think.append(f"Test: {_pretty(hyp)} with {_bind(hyp, test)}: {steps}.")
+                        think.append(f"Plan: {left} turns left; {how}; answer {fmt(value)}.")
                     choice, content = "answer", fmt(value)
                 else:
                     probe = self._best_probe(cands, test, used)
                     used.append(probe)
-                    think.append(f"Plan: {left} turns left; {n_values} answers possible; probe to split them.")
+                    think.append(f"Plan: {left} left; {n_values} answers possible; probe." if self.compact else
+                                 f"Plan: {left} turns left; {n_values} answers possible; probe to split them.")
                     choice, content = "action", " ".join(map(str, probe))
-            text = render_assistant("\n".join(think) if self.style == "enhanced" else "", choice, content)
+            text = render_assistant("\n".join(t for t in think if t) if self.style == "enhanced" else "", choice,
+                                    content)
             obs, reward, term, trunc, info = env.step(format_action(choice, content))
             assistant.append(text)
             feedback.append(obs)
@@ -205,7 +226,8 @@ class FunctionTeacher(ScriptedTeacher):
 
     @staticmethod
     def _memory(test, observations, wrong) -> str:
-        parts = [f"Memory: test {_named(test)}."]
+        """``Memory:`` the test case (unless ``test`` is None), the latest probe and every wrong answer."""
+        parts = ["Memory:"] if test is None else [f"Memory: test {_named(test)}."]
         if observations:
             p, v = observations[-1]
             parts.append(f"Probe {len(observations)}: f({' '.join(fmt(x) for x in p)})={fmt(v)}.")
@@ -241,7 +263,7 @@ def procedural_tasks(cfg, split: str, n: int | None = None, seed: int | None = N
 
 def generate(cfg, style: str, n: int, seed: int, progress: bool = False) -> list[TeacherEpisode]:
     teacher = FunctionTeacher(spec_from_config(cfg.function), style, cfg.teacher.early_commit_prob,
-                              cfg.teacher.probe_pool_size, cfg.function.horizon, cfg.seed)
+                              cfg.teacher.probe_pool_size, cfg.function.horizon, cfg.seed, cfg.teacher.think)
     tasks = procedural_tasks(cfg, "train", n=n, seed=seed)
     it = tasks
     if progress:
