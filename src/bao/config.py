@@ -129,6 +129,10 @@ class UserConfig:
     retries: int = 3
     cache_dir: str = "data/llm_cache"
     """replies cached by request hash, so reruns and DVC reproductions cost nothing twice."""
+    workers: int = 8
+    """episodes in flight at once against an endpoint evaluated as the agent (a bounded thread pool; ours). Each
+    episode's requests depend only on its own history, so the episodes do not depend on it; ``hf`` plays one
+    at a time."""
 
 
 @dataclass(frozen=True)
@@ -561,6 +565,8 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"{where}: an endpoint needs base_url and model")
         if u.kind == "hf" and not u.model:
             raise ConfigError(f"{where}.model: an hf backend needs a model directory")
+        if u.workers < 1:
+            raise ConfigError(f"{where}.workers: expected at least 1 episode in flight, got {u.workers}")
     if cfg.eval.on_long_prompt not in ("skip", "error"):
         raise ConfigError("eval.on_long_prompt: expected 'skip' or 'error'")
     if cfg.eval.bootstrap not in ("cluster", "task"):

@@ -62,7 +62,7 @@ def test_eval_cli_runs_a_configured_agent(tmp_path, serve):
     from bao.io import read_json
 
     reply = {"choices": [{"message": _native("answer", "tiny red frog")}]}
-    srv = serve([("raw", json.dumps(reply))] * 20)
+    srv = serve([("raw", json.dumps(reply))] * 30)  # 2 episodes x 12 turns, played at once
     raw = yaml.safe_load((Path(__file__).resolve().parents[2] / "config/config.yaml").read_text())
     raw["telepathy"]["n_test_tasks"] = 2
     raw["agents"] = {"chatbot": {"kind": "endpoint", "base_url": srv.url, "model": "m", "retries": 0,
@@ -82,3 +82,77 @@ def test_agent_config_is_validated():
         config_from_dict({"agents": {"x": {"kind": "endpoint"}}})
     with pytest.raises(ConfigError, match="clashes"):
         config_from_dict({"agents": {"bao": {"kind": "endpoint", "base_url": "u", "model": "m"}}})
+
+
+def test_many_episodes_in_flight_lose_nothing_and_keep_the_cache_consistent(tmp_path):
+    """24 episodes, 8 at a time, against a real HTTP endpoint whose replies depend only on each request (with a
+    random delay, so requests interleave): the episodes equal a one-at-a-time run's, in task order, none lost or
+    duplicated; at most 8 requests were ever in flight (and more than 1); every cache file is whole and the
+    counters match the server's; a rerun over the cache sends nothing and gives the same episodes."""
+    import random
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bao.users.endpoint import ChatEndpoint, EndpointSettings
+
+    state = {"in_flight": 0, "max": 0, "requests": 0}
+    lock = threading.Lock()
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with lock:
+                state["in_flight"] += 1
+                state["max"] = max(state["max"], state["in_flight"])
+                state["requests"] += 1
+            time.sleep(random.uniform(0.005, 0.03))
+            n_tool = sum(m["role"] == "tool" for m in body["messages"])
+            guess = body["messages"][1]["content"].split("|")[1]  # each task names its own (possibly wrong) guess
+            msg = _native("action", "Is it red?") if n_tool == 0 else _native("answer", guess)
+            payload = json.dumps({"choices": [{"message": msg}],
+                                  "usage": {"prompt_tokens": 3, "completion_tokens": 1}}).encode()
+            with lock:
+                state["in_flight"] -= 1
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(payload)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    guesses = ["small red frog", "big red frog", "tiny blue frog"]
+    tasks = [EntityTask(f"t{i}", FROG.target, "animal", ({"role": "system", "content": "s"},
+                                                          {"role": "user", "content": f"guess|{guesses[i % 3]}|{i}"}),
+                        "test", attributes=FROG.attributes) for i in range(24)]
+
+    def client(cache):
+        return ChatEndpoint(EndpointSettings(base_url=url, model="m", retries=0, cache_dir=str(cache)))
+
+    try:
+        chat = client(tmp_path / "cache")
+        parallel = play(chat, _env, tasks, workers=8)
+        assert 1 < state["max"] <= 8
+        assert [e.task_id for e in parallel] == [t.task_id for t in tasks]
+        n_turns = sum(len(e.turns) for e in parallel)  # one request a turn, every request distinct
+        assert chat.stats.calls == state["requests"] == n_turns == chat.stats.completion_tokens
+        files = sorted((tmp_path / "cache").rglob("*.json"))
+        assert len(files) == n_turns and not list((tmp_path / "cache").rglob("*.tmp"))
+        assert all(set(json.loads(f.read_text())) == {"request", "reply"} for f in files)
+
+        serial = play(client(tmp_path / "cache2"), _env, tasks, workers=1)
+        key = [[(t.choice, t.content, t.reward, t.feedback) for t in e.turns] + [e.end_reason] for e in parallel]
+        assert key == [[(t.choice, t.content, t.reward, t.feedback) for t in e.turns] + [e.end_reason]
+                       for e in serial]
+        assert [e.end_reason for e in parallel[:3]] == ["success", "horizon", "horizon"]
+
+        before = state["requests"]
+        again = client(tmp_path / "cache")
+        assert [e.turns for e in play(again, _env, tasks, workers=8)] == [e.turns for e in parallel]
+        assert state["requests"] == before and again.stats.cache_hits == n_turns
+    finally:
+        httpd.shutdown()

@@ -51,37 +51,48 @@ def _as_text(msg: dict) -> str:
     return text
 
 
-def play(chat, make_env, tasks, show_reward: bool = False) -> list[Episode]:
-    """One greedy episode per task with ``chat.message(messages, tools=...)`` choosing every action."""
-    episodes = []
-    for task in tasks:
-        env = make_env()
-        env.reset(options={"task": task})
-        messages = [dict(m) for m in task.messages]
-        turns, end = [], "horizon"
-        for _ in range(env.max_steps):
-            msg = chat.message(messages, tools=[TOOL_SCHEMA])
-            text = _as_text(msg)
-            parsed = parse_assistant(text)
-            if not parsed.has_tool_call:
-                turns.append(Turn(None, None, False, 0.0, "", False, text, 0))
-                end = "no_tool_call"
-                break
-            if parsed.valid:
-                obs, reward, term, trunc, info = env.step(format_action(parsed.choice, parsed.content))
-            else:
-                obs, reward, term, trunc, info = env.invalid_step(parsed.error)
-            turns.append(Turn(parsed.choice if parsed.valid else None, parsed.content if parsed.valid else None,
-                              parsed.valid, float(reward), obs, bool(info.get("user_involved")), text, 0))
-            call_id = f"call_{len(turns)}"
-            messages.append({"role": "assistant", "content": msg.get("content") or "",
-                             "tool_calls": [{"id": call_id, "type": "function", "function": {
-                                 "name": TOOL_NAME, "arguments": json.dumps({"choice": parsed.choice or "",
-                                                                             "content": parsed.content or ""})}}]})
-            messages.append({"role": "tool", "tool_call_id": call_id,
-                             "content": obs + (f"\nReward: {reward}" if show_reward else "")})
-            if term or trunc:
-                end = "success" if info.get("success") else ("finish" if term else "horizon")
-                break
-        episodes.append(Episode(task_id=task.task_id, turns=turns, end_reason=end))
-    return episodes
+def play(chat, make_env, tasks, show_reward: bool = False, workers: int = 1) -> list[Episode]:
+    """One greedy episode per task with ``chat.message(messages, tools=...)`` choosing every action, in task order.
+
+    ``workers`` > 1 plays that many episodes at once in a bounded thread pool (the endpoint's latency, not our
+    CPU, is what an endpoint episode waits on); each episode's env and messages are its own, so the episodes
+    are the same for any ``workers``. ``chat`` must then be thread-safe (:class:`bao.users.endpoint.ChatEndpoint`
+    is)."""
+    if workers <= 1 or len(tasks) <= 1:
+        return [_play_one(chat, make_env, t, show_reward) for t in tasks]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agent-episode") as pool:
+        return list(pool.map(lambda t: _play_one(chat, make_env, t, show_reward), tasks))
+
+
+def _play_one(chat, make_env, task, show_reward: bool) -> Episode:
+    env = make_env()
+    env.reset(options={"task": task})
+    messages = [dict(m) for m in task.messages]
+    turns, end = [], "horizon"
+    for _ in range(env.max_steps):
+        msg = chat.message(messages, tools=[TOOL_SCHEMA])
+        text = _as_text(msg)
+        parsed = parse_assistant(text)
+        if not parsed.has_tool_call:
+            turns.append(Turn(None, None, False, 0.0, "", False, text, 0))
+            end = "no_tool_call"
+            break
+        if parsed.valid:
+            obs, reward, term, trunc, info = env.step(format_action(parsed.choice, parsed.content))
+        else:
+            obs, reward, term, trunc, info = env.invalid_step(parsed.error)
+        turns.append(Turn(parsed.choice if parsed.valid else None, parsed.content if parsed.valid else None,
+                          parsed.valid, float(reward), obs, bool(info.get("user_involved")), text, 0))
+        call_id = f"call_{len(turns)}"
+        messages.append({"role": "assistant", "content": msg.get("content") or "",
+                         "tool_calls": [{"id": call_id, "type": "function", "function": {
+                             "name": TOOL_NAME, "arguments": json.dumps({"choice": parsed.choice or "",
+                                                                         "content": parsed.content or ""})}}]})
+        messages.append({"role": "tool", "tool_call_id": call_id,
+                         "content": obs + (f"\nReward: {reward}" if show_reward else "")})
+        if term or trunc:
+            end = "success" if info.get("success") else ("finish" if term else "horizon")
+            break
+    return Episode(task_id=task.task_id, turns=turns, end_reason=end)

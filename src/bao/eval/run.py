@@ -52,7 +52,10 @@ def evaluate(cfg, checkpoint: str | None, split: str, progress: bool = True, gym
 
         if agent not in cfg.agents:
             raise ValueError(f"unknown agent {agent!r}; configured under agents: {sorted(cfg.agents)}")
-        return endpoint_agent.play(make_chat(cfg.agents[agent]), g.env_factory(cfg, split), tasks)
+        a = cfg.agents[agent]
+        # a local hf model (as the agent or as the faithful gym's user) generates in this process: one at a time
+        workers = a.workers if a.kind == "endpoint" and cfg.users.eval.kind != "hf" else 1
+        return endpoint_agent.play(make_chat(a), g.env_factory(cfg, split), tasks, workers=workers)
     tok = load_tokenizer(checkpoint)
     model = load_policy(checkpoint)
     settings = GenSettings(temperature=temperature, max_new_tokens=cfg.eval.max_new_tokens,

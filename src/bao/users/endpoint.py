@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -78,6 +79,7 @@ class ChatEndpoint:
             raise ValueError("an endpoint needs base_url and model")
         self.s = settings
         self.stats = EndpointStats()
+        self._lock = threading.Lock()  # episodes may run in threads (agent eval): the counters stay exact
         self._sleep = sleep
         self._cache = Path(settings.cache_dir) if settings.cache_dir else None
 
@@ -95,7 +97,8 @@ class ChatEndpoint:
         key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         cached = self._cache_get(key)
         if cached is not None:
-            self.stats.cache_hits += 1
+            with self._lock:
+                self.stats.cache_hits += 1
             return cached
         msg = self._call_with_retries(body)
         self._cache_put(key, body, msg)
@@ -107,17 +110,20 @@ class ChatEndpoint:
         last = ""
         for attempt in range(self.s.retries + 1):
             if attempt:
-                self.stats.retries += 1
+                with self._lock:
+                    self.stats.retries += 1
                 self._sleep(self.s.backoff_s * 2 ** (attempt - 1))
             t0 = time.perf_counter()
             try:
                 return self._call_once(url, body)
             except _Retryable as e:
                 last = str(e)
-                self.stats.errors.append(last)
+                with self._lock:
+                    self.stats.errors.append(last)
             finally:
-                self.stats.calls += 1
-                self.stats.seconds += time.perf_counter() - t0
+                with self._lock:
+                    self.stats.calls += 1
+                    self.stats.seconds += time.perf_counter() - t0
         raise EndpointError(f"endpoint {url} (model {self.s.model}) failed {self.s.retries + 1} times; "
                             f"last error: {last}")
 
@@ -146,8 +152,9 @@ class ChatEndpoint:
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
             raise _Retryable(f"malformed reply ({type(e).__name__}): {raw[:120]!r}") from None
         usage = data.get("usage") or {}
-        self.stats.prompt_tokens += int(usage.get("prompt_tokens", 0) or 0)
-        self.stats.completion_tokens += int(usage.get("completion_tokens", 0) or 0)
+        with self._lock:
+            self.stats.prompt_tokens += int(usage.get("prompt_tokens", 0) or 0)
+            self.stats.completion_tokens += int(usage.get("completion_tokens", 0) or 0)
         out = {"role": "assistant", "content": text if isinstance(text, str) else ""}
         if calls:
             out["tool_calls"] = calls
