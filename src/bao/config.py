@@ -310,6 +310,10 @@ class RLConfig:
     ``compute_turn_credits`` returns ``round(sum(turn_rewards) / 1.0, 4)``, and UserRL's mean score is rounded to
     4 too; applying it to the R2G score is ours). Scores closer than 1e-4, e.g. two failures whose penalties
     differ in the fifth decimal, then tie and get no advantage. ``null`` keeps the exact float."""
+    backend: str = "native"
+    """the trainer. ``native``: src/bao/rl/train.py (reference); ``trl``: TRL GRPOTrainer (ours,
+    :mod:`bao.rl.trl_backend`: the same rollouts, advantages and minibatches, on accelerate DDP / DeepSpeed /
+    FSDP; docs/scaling.md)."""
 
 
 @dataclass(frozen=True)
@@ -577,6 +581,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("rl.tasks: expected 'embedded' or 'faithful'")
     if cfg.rl.old_logprobs not in ("rollout", "recompute"):
         raise ConfigError("rl.old_logprobs: expected 'rollout' or 'recompute'")
+    if cfg.rl.backend not in ("native", "trl"):
+        raise ConfigError(f"rl.backend: expected 'native' or 'trl', got {cfg.rl.backend!r}")
     if cfg.rl.minibatches not in ("length", "random"):
         raise ConfigError("rl.minibatches: expected 'length' or 'random'")
     if cfg.rl.truncated not in ("keep", "mask"):

@@ -99,6 +99,7 @@ def test_exponent_without_dot_is_a_number():
     ({"ablation": {"reweight_w": [-1]}}, "ablation.reweight_w"),
     ({"rl": {"failed_rule": "sometimes"}}, "rl.failed_rule"),
     ({"rl": {"optimizer": "lion"}}, "rl.optimizer: expected 'adamw' or 'sgd'"),
+    ({"rl": {"backend": "verl"}}, "rl.backend: expected 'native' or 'trl'"),
     ({"resume": {"sft_every": -1}}, "resume.sft_every: expected an integer >= 0"),
     ({"teacher": {"source": "oracle"}}, "teacher.source"),
     ({"teacher": {"think": "terse"}}, "teacher.think: expected 'full' or 'compact'"),

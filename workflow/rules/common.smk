@@ -69,7 +69,7 @@ def gym_sec(gym):
 # existed. At that value a key is left out of the train_rl params, so adding it re-runs nothing; any other
 # value is a param like the rest (``tasks: embedded`` is described by the gym's own section, already a param).
 RL_LATE_KEYS = {"tasks": "embedded", "truncated": "keep", "kl_coef": 0.0, "adv_norm": "std", "clip_eps_high": None,
-                "optimizer": "adamw"}
+                "optimizer": "adamw", "backend": "native", "neg_weight": 1.0}
 
 
 def rl_sec():
@@ -152,10 +152,11 @@ def eval_sections(wildcards):
     """Config an evaluation reads: eval, its gym, data; the LLM user for faithful LLM-judged splits; the agent."""
     out = [{k: v for k, v in sec("eval").items() if k not in ("n_boot", "bootstrap", "min_valid_share")}, gym_sec(wildcards.gym),
            sec("data")]
+    # ``workers`` (episodes in flight) does not change the episodes: not a param
     if wildcards.split == "faithful" and wildcards.gym != "function":
-        out.append(sec("users")["eval"])
+        out.append({k: v for k, v in sec("users")["eval"].items() if k != "workers"})
     if wildcards.evalmethod in AGENTS:
-        out.append(sec("agents")[wildcards.evalmethod])
+        out.append({k: v for k, v in sec("agents")[wildcards.evalmethod].items() if k != "workers"})
     return out
 
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -96,14 +97,46 @@ def token_logprobs(model, ids, attn, with_entropy: bool = False):
     return (logp, F.pad(entropy_from_logits(logits), (0, L - n))) if with_entropy else (logp, None)
 
 
-def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator, user_choices,
-            t_pen: int = 15, success_threshold: float = 1.0, ref_model=None) -> dict:
-    """Advantages + PPO updates on one rollout batch; returns the step's logged statistics.
+@dataclass(frozen=True)
+class AdvantageBatch:
+    """One rollout batch, padded (:func:`pad_batch`), with its token advantages (:func:`batch_advantages`)."""
 
-    ``ref_model`` (the frozen RL start) is needed when ``rl.kl_coef`` > 0: β·k3(π_θ ‖ π_ref) joins the loss."""
+    ids: torch.Tensor
+    attn: torch.Tensor
+    lmask: torch.Tensor
+    """(B, L) loss mask, already 0 on the cut-off rows under ``rl.truncated: mask``."""
+    sampled_logp: torch.Tensor
+    adv: torch.Tensor
+    """(B, L) advantage of token i at column i (the loss reads columns 1..L-1: token i is predicted at i-1)."""
+    scores: list
+    z: list
+    fired: Counter
+    cut: list
+    """rows of the episodes that ended at the token budget."""
+
+    def stats(self, rc) -> dict:
+        """The batch's logged advantage, score, penalty and token statistics."""
+        adv, mask = self.adv[:, 1:], self.lmask[:, 1:]
+        adv_tok = adv[mask > 0]
+        return {
+            "train/adv_mean": round(adv_tok.mean().item(), 6) if adv_tok.numel() else 0.0,
+            "train/adv_std": round(adv_tok.std().item(), 6) if adv_tok.numel() > 1 else 0.0,
+            "train/shaped_score_mean": round(sum(self.scores) / len(self.scores), 6),
+            "train/zero_adv_episodes": sum(1 for v in self.z if abs(v) < 1e-9),
+            "penalty/info_seeking_turns": self.fired["info_seeking_turns"],
+            "penalty/info_seeking_episodes": self.fired["info_seeking_episodes"],
+            "penalty/overthinking_episodes": self.fired["overthinking_episodes"],
+            "train/tokens": int(mask.sum()),
+            "train/masked_episodes": len(self.cut) if rc.truncated == "mask" else 0,
+        }
+
+
+def batch_advantages(episodes, traces, method, cfg, user_choices, pad_id: int, t_pen: int = 15,
+                     success_threshold: float = 1.0) -> AdvantageBatch:
+    """Shaped turn rewards -> turn credits and trajectory scores -> group z-scores -> token advantages of one
+    rollout batch (:mod:`bao.rl.shaping`, :mod:`bao.rl.advantages`). Both backends call it; ``rl.backend: trl``
+    on the union of its ranks' episodes, so every group's z-score sees all of its rollouts."""
     rc = cfg.rl
-    if rc.kl_coef > 0 and ref_model is None:
-        raise ValueError("rl.kl_coef > 0 needs the reference model (ref_model)")
     params = ShapingParams(c_rep=rc.c_rep, c_len=rc.c_len, t_pen=t_pen, reweight_w=method.reweight_w,
                            failed_rule=rc.failed_rule, success_threshold=success_threshold)
     shaper, credit_fn, score_fn = SHAPERS.get(method.shaping), CREDITS.get(method.credit), SCORES.get(method.score)
@@ -119,12 +152,25 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
         fired["overthinking_episodes"] += st["overthinking_fired"]
     z = weight_negatives(group_zscores(scores, [ep.task_id for ep in episodes], scale=rc.adv_norm), rc.neg_weight)
 
-    ids, attn, lmask, turn, sampled_logp = pad_batch(traces, tok.pad_token_id)
+    ids, attn, lmask, turn, sampled_logp = pad_batch(traces, pad_id)
     cut = [i for i, ep in enumerate(episodes) if ep.end_reason == "token_budget"]
     if rc.truncated == "mask" and cut:  # out of the loss; their scores stayed in the group statistics above
         lmask[cut] = 0.0
     adv = batch_token_advantages(torch.tensor(z, dtype=torch.float32), pad_credits(credits), turn, lmask)
-    adv, mask = adv[:, 1:], lmask[:, 1:]  # token i is predicted at position i-1
+    return AdvantageBatch(ids, attn, lmask, sampled_logp, adv, scores, z, fired, cut)
+
+
+def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator, user_choices,
+            t_pen: int = 15, success_threshold: float = 1.0, ref_model=None) -> dict:
+    """Advantages + PPO updates on one rollout batch; returns the step's logged statistics.
+
+    ``ref_model`` (the frozen RL start) is needed when ``rl.kl_coef`` > 0: β·k3(π_θ ‖ π_ref) joins the loss."""
+    rc = cfg.rl
+    if rc.kl_coef > 0 and ref_model is None:
+        raise ValueError("rl.kl_coef > 0 needs the reference model (ref_model)")
+    b = batch_advantages(episodes, traces, method, cfg, user_choices, tok.pad_token_id, t_pen, success_threshold)
+    ids, attn, sampled_logp = b.ids, b.attn, b.sampled_logp
+    adv, mask = b.adv[:, 1:], b.lmask[:, 1:]  # token i is predicted at position i-1
 
     minibatches = minibatch_rows(attn.sum(1), rc.num_minibatches, rc.minibatches, gen)
     if rc.old_logprobs == "rollout":
@@ -157,19 +203,7 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
         stats["entropy"] += masked_mean(ent.detach(), mask[idx]).item() / rc.num_minibatches
         for k in ("clip_frac", "approx_kl"):
             stats[k] += float(st[k]) / rc.num_minibatches
-    adv_tok = adv[mask > 0]
-    return {
-        **{f"train/{k}": round(v, 6) for k, v in stats.items()},
-        "train/adv_mean": round(adv_tok.mean().item(), 6) if adv_tok.numel() else 0.0,
-        "train/adv_std": round(adv_tok.std().item(), 6) if adv_tok.numel() > 1 else 0.0,
-        "train/shaped_score_mean": round(sum(scores) / len(scores), 6),
-        "train/zero_adv_episodes": sum(1 for v in z if abs(v) < 1e-9),
-        "penalty/info_seeking_turns": fired["info_seeking_turns"],
-        "penalty/info_seeking_episodes": fired["info_seeking_episodes"],
-        "penalty/overthinking_episodes": fired["overthinking_episodes"],
-        "train/tokens": int(mask.sum()),
-        "train/masked_episodes": len(cut) if rc.truncated == "mask" else 0,
-    }
+    return {**{f"train/{k}": round(v, 6) for k, v in stats.items()}, **b.stats(rc)}
 
 
 def make_optimizer(params, rc) -> torch.optim.Optimizer:
@@ -198,6 +232,10 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
           gym: str = "function", state: TrainState | None = None):
     """``rl.steps`` GRPO steps from ``init``. Every sub-seed is derived from (seed, step), so with ``state``
     (:class:`bao.resume.TrainState`: model, optimizer, curve) a resumed run equals an uninterrupted one."""
+    if cfg.rl.backend == "trl":  # the same rollouts, advantages and minibatches on TRL's GRPOTrainer
+        from bao.rl.trl_backend import train as trl_train
+
+        return trl_train(cfg, method_name, init, seed, log_path=log_path, progress=progress, gym=gym, state=state)
     rc = cfg.rl
     g = GYMS.get(gym)
     method = cfg.method(method_name)
@@ -308,6 +346,8 @@ def main(argv: list[str] | None = None) -> None:
     fp = fingerprint(cfg, inputs=(a.init,), stage="rl", gym=a.gym, method=a.method, seed=a.seed)
     state = TrainState(state_dir(a.state, a.out), fp, cfg.resume.rl_every, name=f"rl[{a.gym}/{a.method}]")
     model, tok, curve, wall = train(cfg, a.method, a.init, a.seed, log_path=tmp_curve, gym=a.gym, state=state)
+    if int(os.environ.get("RANK", "0")) > 0:  # launched by torchrun / accelerate (rl.backend trl): rank 0 writes
+        return
     tmp_curve.replace(a.curve)
     half = max(1, len(curve) // 3)
 
