@@ -314,6 +314,12 @@ class RLConfig:
     """the trainer. ``native``: src/bao/rl/train.py (reference); ``trl``: TRL GRPOTrainer (ours,
     :mod:`bao.rl.trl_backend`: the same rollouts, advantages and minibatches, on accelerate DDP / DeepSpeed /
     FSDP; docs/scaling.md)."""
+    processes: int = 1
+    """processes of one RL job (``rl.backend: trl`` only). 1: the CLI runs as one process; N > 1: ``python -m
+    bao.rl.train`` re-starts itself under ``torchrun --standalone --nproc_per_node N`` on its node (gloo on a CPU,
+    NCCL with one GPU per process), and the Snakemake rule declares ``threads: rl.threads x N`` and the resource
+    ``processes=N`` (ours; docs/scaling.md). A minibatch (``tasks_per_step x group_size / num_minibatches``
+    rollouts) must split evenly over them."""
 
 
 @dataclass(frozen=True)
@@ -583,6 +589,16 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("rl.old_logprobs: expected 'rollout' or 'recompute'")
     if cfg.rl.backend not in ("native", "trl"):
         raise ConfigError(f"rl.backend: expected 'native' or 'trl', got {cfg.rl.backend!r}")
+    n = cfg.rl.processes
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"rl.processes: expected an integer >= 1, got {n!r}")
+    if n > 1 and cfg.rl.backend != "trl":
+        raise ConfigError(f"rl.processes: {n} processes need rl.backend: trl (the {cfg.rl.backend} trainer runs as "
+                          f"one process)")
+    mb = cfg.rl.tasks_per_step * cfg.rl.group_size // max(1, cfg.rl.num_minibatches)
+    if n > 1 and mb % n:
+        raise ConfigError(f"rl.processes: a minibatch of {mb} rollouts (tasks_per_step x group_size / "
+                          f"num_minibatches) does not split over {n} processes")
     if cfg.rl.minibatches not in ("length", "random"):
         raise ConfigError("rl.minibatches: expected 'length' or 'random'")
     if cfg.rl.truncated not in ("keep", "mask"):

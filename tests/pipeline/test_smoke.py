@@ -204,7 +204,7 @@ def test_resizing_the_training_reward_reruns_only_its_sampled_runs(smoke_run):
 
 @pytest.mark.smoke
 @pytest.mark.parametrize("key,value", [("truncated", "keep"), ("truncated", "mask"), ("kl_coef", 0.0),
-                                       ("kl_coef", 0.1)])
+                                       ("kl_coef", 0.1), ("processes", 1)])
 def test_late_rl_keys_rerun_only_when_they_change_behaviour(smoke_run, key, value):
     """A key of ``RL_LATE_KEYS`` at its original value leaves every finished run up to date; any other value
     re-trains every RL run (snakemake -n on the finished smoke run)."""

@@ -43,7 +43,12 @@ rule train_rl:
         f"{R}/logs/train_rl/{{gym}}_{{method}}_seed{{seed}}.log",
     benchmark:
         f"{R}/benchmarks/train_rl/{{gym}}_{{method}}_seed{{seed}}.tsv"
-    threads: CFG.rl.threads
+    # rl.processes N > 1 (rl.backend trl): the CLI re-starts itself under torchrun with N processes of rl.threads
+    # threads each, on this node (bao.rl.train.relaunch_under_torchrun). The shell command stays the 1-process
+    # one: Snakemake's `code` trigger compares its text, and a new text would re-train every finished RL run.
+    threads: CFG.rl.threads * CFG.rl.processes
+    resources:
+        processes=CFG.rl.processes,
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m bao.rl.train --config {params.cfg} --gym {wildcards.gym}"
         " --method {wildcards.method}"

@@ -326,6 +326,20 @@ def val_summary(curve: list[dict]) -> dict:
             "val_user_rate_after": after[-1]["val/user_rate"]}
 
 
+def relaunch_under_torchrun(cfg, argv: list[str] | None) -> None:
+    """``rl.processes`` N > 1 (``rl.backend: trl``): replace this process by ``torchrun --standalone
+    --nproc_per_node N -m bao.rl.train <same arguments>`` on this node (gloo on CPUs, NCCL on GPUs), each process
+    with ``rl.threads`` OpenMP threads. The Snakemake rule calls the CLI this way, so its shell command is the
+    same for 1 and N processes; a launch by hand with ``torchrun`` / ``accelerate launch`` is left as it is."""
+    import sys
+
+    n = cfg.rl.processes
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(n),
+           "-m", "bao.rl.train", *(sys.argv[1:] if argv is None else argv)]
+    print(f"rl.processes {n}: re-starting as torchrun {' '.join(cmd[3:6])} -m bao.rl.train", flush=True)
+    os.execve(sys.executable, cmd, {**os.environ, "OMP_NUM_THREADS": str(cfg.rl.threads)})
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", required=True, help="pipeline config YAML")
@@ -342,6 +356,8 @@ def main(argv: list[str] | None = None) -> None:
                         "job resumes from it, and it is removed when the job finishes. 'none': no state")
     a = p.parse_args(argv)
     cfg = load_config(a.config)
+    if cfg.rl.processes > 1 and "WORLD_SIZE" not in os.environ:  # not yet under torchrun / accelerate launch
+        relaunch_under_torchrun(cfg, argv)
     tmp_curve = Path(a.curve).with_suffix(".partial.jsonl")
     fp = fingerprint(cfg, inputs=(a.init,), stage="rl", gym=a.gym, method=a.method, seed=a.seed)
     state = TrainState(state_dir(a.state, a.out), fp, cfg.resume.rl_every, name=f"rl[{a.gym}/{a.method}]")

@@ -284,6 +284,11 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
                                  user_choices=env_factory().user_involved_choices, t_pen=g.t_pen(cfg),
                                  success_threshold=g.success_threshold(cfg), env_factory=env_factory,
                                  settings=settings, on_step=on_step)
+        if main:  # what the launcher started (the Snakemake log of an rl.processes > 1 job shows it)
+            acc = trainer.accelerator
+            dist = torch.distributed.get_backend() if torch.distributed.is_initialized() else "none"
+            print(f"rl[{gym}/{method_name}] trl: world size {acc.num_processes}, {acc.distributed_type.name}, "
+                  f"process group {dist}, device {acc.device}", flush=True)
         trainer.train()
     if log_f is not None:
         log_f.close()
