@@ -27,10 +27,12 @@ def np_rng(seed: int, *keys: object) -> np.random.Generator:
     return np.random.default_rng(derive_seed(seed, *keys))
 
 
-def torch_generator(seed: int, *keys: object):
+def torch_generator(seed: int, *keys: object, device="cpu"):
+    """A seeded ``torch.Generator`` on ``device`` (a CUDA one for sampling next to a CUDA model; the seed is the
+    same, the stream is the device's own)."""
     import torch
 
-    g = torch.Generator()
+    g = torch.Generator(device=device)
     g.manual_seed(derive_seed(seed, *keys))
     return g
 

@@ -21,7 +21,7 @@ import torch
 from bao.config import load_config
 from bao.eval.metrics import summarize
 from bao.io import write_json, write_jsonl
-from bao.policy.model import load_policy, load_tokenizer
+from bao.policy.model import load_policy, load_tokenizer, resolve_device
 from bao.policy.rollout import GenSettings, rollout
 from bao.provenance import provenance
 from bao.seeding import torch_generator
@@ -32,11 +32,11 @@ SPLITS = ("test", "test_seen", "faithful", "val")
 
 def evaluate(cfg, checkpoint: str | None, split: str, progress: bool = True, gym: str = "function",
              policy: str | None = None, agent: str | None = None, temperature: float = 0.0, samples: int = 1,
-             seed: int = 0, n_tasks: int | None = None):
+             seed: int = 0, n_tasks: int | None = None, device="cpu"):
     """Episodes on one split of a checkpoint (greedy, or ``samples`` sampled episodes per task at
     ``temperature``), a scripted ``policy`` (bao.agent.scripted) or a configured chat-model ``agent``.
     ``n_tasks``: how many tasks of a drawn split (``val``, ``test_seen``, ...) to play instead of the gym's
-    ``n_test_tasks``."""
+    ``n_test_tasks``. ``device``: where the checkpoint's model plays (and samples)."""
     torch.set_num_threads(cfg.eval.threads)
     g = GYMS.get(gym)
     if split not in g.eval_splits(cfg) and split not in SPLITS:
@@ -57,12 +57,12 @@ def evaluate(cfg, checkpoint: str | None, split: str, progress: bool = True, gym
         workers = a.workers if a.kind == "endpoint" and cfg.users.eval.kind != "hf" else 1
         return endpoint_agent.play(make_chat(a), g.env_factory(cfg, split), tasks, workers=workers)
     tok = load_tokenizer(checkpoint)
-    model = load_policy(checkpoint)
+    model = load_policy(checkpoint).to(device)
     settings = GenSettings(temperature=temperature, max_new_tokens=cfg.eval.max_new_tokens,
                            max_episode_tokens=cfg.eval.max_episode_tokens, context_length=cfg.model.context_length,
                            batch_size=cfg.eval.batch_size, show_reward=False, on_long_prompt=cfg.eval.on_long_prompt)
     batch = [t for t in tasks for _ in range(samples)]
-    gen = torch_generator(seed, "eval-sampling") if temperature > 0 else None
+    gen = torch_generator(seed, "eval-sampling", device=device) if temperature > 0 else None
     results = rollout(model, tok, g.env_factory(cfg, split), batch, settings, gen,
                       [k for _ in tasks for k in range(samples)], progress=progress, desc=f"eval[{gym}/{split}]")
     return [r[0] for r in results]
@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out-dir", required=True, help="directory for episodes.jsonl and metrics.json")
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (the pipeline's evaluation)")
     p.add_argument("--samples", type=int, default=1, help="episodes per task (with --temperature > 0)")
+    p.add_argument("--device", type=resolve_device, default="cpu",
+                   help="where a --checkpoint model plays: cpu (the default), cuda, cuda:<i> or auto (cuda when torch "
+                        "sees a GPU)")
     a = p.parse_args(argv)
     if a.samples < 1 or (a.samples > 1 and a.temperature <= 0):
         p.error("--samples > 1 needs --temperature > 0 (greedy episodes of one task are identical)")
@@ -90,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.time()
     try:
         episodes = evaluate(cfg, a.checkpoint, a.split, gym=a.gym, policy=a.policy, agent=a.agent,
-                            temperature=a.temperature, samples=a.samples, seed=a.seed)
+                            temperature=a.temperature, samples=a.samples, seed=a.seed, device=a.device)
     except (FileNotFoundError, SplitUnavailable) as e:
         if a.split != "faithful":
             raise

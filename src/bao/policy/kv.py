@@ -46,6 +46,7 @@ class GrowingLayer(DynamicLayer):
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
         if self.is_initialized and self._n:
+            indices = indices.to(self._k.device)  # the buffers live on the model's device (lazy_initialization)
             self._k, self._v = self._k[indices], self._v[indices]
             self.keys, self.values = self._k[:, :, : self._n], self._v[:, :, : self._n]
 

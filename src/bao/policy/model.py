@@ -76,6 +76,29 @@ def maybe_lora(model, cfg: ModelConfig):
     return get_peft_model(model, lc)
 
 
+def model_device(model) -> torch.device:
+    """Where the model's parameters are: rollouts, log-prob passes, SFT batches and evaluation build their
+    tensors (and sampling generators) there."""
+    return next(model.parameters()).device
+
+
+def resolve_device(name: str) -> torch.device:
+    """The ``--device`` of the SFT, RL and eval CLIs (their argparse ``type``): ``cpu`` (the default), ``cuda``,
+    ``cuda:<i>``, or ``auto`` (``cuda`` when torch sees a GPU, else ``cpu``). An unknown name, or a CUDA device
+    torch does not see, is one argparse error."""
+    from argparse import ArgumentTypeError
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ArgumentTypeError(f"{name!r} is not a torch device (cpu, cuda, cuda:1, auto)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ArgumentTypeError(f"{name!r}: torch {torch.__version__} sees no CUDA GPU here (use cpu)")
+    return dev
+
+
 def load_policy(path: str | Path, cfg: ModelConfig | None = None):
     """Load a checkpoint after checking it against its manifest (:func:`bao.io.verify_dir`): a truncated or
     changed file is one :class:`bao.io.CorruptOutput` naming it, never a silently different model. A plain HF
@@ -107,7 +130,7 @@ def sha256_state(state: dict) -> str:
     h = hashlib.sha256()
     for k, v in sorted(state.items()):
         h.update(k.encode())
-        h.update(v.detach().contiguous().numpy().tobytes())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
 
 

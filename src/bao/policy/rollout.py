@@ -14,6 +14,11 @@ dropped from the cache (``batch_select_indices``).
 The token ids recorded for training are exactly the ids that were sampled or fed (never a re-rendering through
 the chat template). ``loss_mask`` is 1 on generated tokens (the closing ``<|im_end|>`` included) and 0 on prompt
 and observation tokens; ``turn_of_token`` gives each generated token its assistant-turn index (-1 elsewhere).
+
+Device: the model's inputs and cache live on the model's device (``next(model.parameters()).device``); the
+per-row bookkeeping (segment lengths, positions) stays on the CPU, so it costs no device synchronisation. Sampling
+uses the given generator on its own device: pass one on the model's device
+(``bao.seeding.torch_generator(..., device=...)``); a CPU generator with a CUDA model samples on the CPU.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from bao.agent.toolcall import parse_assistant
 from bao.envs import format_action
 from bao.policy.chat import IM_END, render_observation, render_prompt
 from bao.policy.kv import GrowingCache
+from bao.policy.model import model_device
 from bao.types import Episode, Turn
 
 
@@ -75,10 +81,10 @@ class _BatchLM:
     """A batch of sequences sharing one GrowingCache, each with its own position counter."""
 
     def __init__(self, model, pad_id: int):
-        self.model, self.pad_id = model, pad_id
+        self.model, self.pad_id, self.device = model, pad_id, model_device(model)
         self.cache = GrowingCache()
-        self.mask: torch.Tensor | None = None  # (n, cache_len)
-        self.pos: torch.Tensor | None = None  # (n,) next position per row
+        self.mask: torch.Tensor | None = None  # (n, cache_len), on the model's device
+        self.pos: torch.Tensor | None = None  # (n,) next position per row, on the CPU
 
     @torch.no_grad()
     def feed(self, segments: Sequence[Sequence[int]]) -> torch.Tensor:
@@ -100,19 +106,21 @@ class _BatchLM:
         if self.pos is None:
             self.pos = torch.zeros(n, dtype=torch.long)
         pos = self.pos[:, None] + torch.arange(L)[None, :]
+        dev = self.device
+        ids, new_mask, pos = ids.to(dev), new_mask.to(dev), pos.to(dev)
         self.mask = new_mask if self.mask is None else torch.cat([self.mask, new_mask], dim=1)
         out = self.model(input_ids=ids, attention_mask=self.mask, position_ids=pos, cache=self.cache, use_cache=True)
         self.cache = out.cache if out.cache is not None else self.cache
         self.pos = self.pos + lens
         last = (lens - 1).clamp(min=0)
-        logits = out.logits[torch.arange(n), last].float()
-        logits[lens == 0] = 0.0
+        logits = out.logits[torch.arange(n, device=dev), last.to(dev)].float()
+        logits[(lens == 0).to(dev)] = 0.0
         return logits
 
     def keep(self, idx: list[int]) -> None:
         t = torch.tensor(idx, dtype=torch.long)
-        self.cache.batch_select_indices(t)
-        self.mask, self.pos = self.mask[t], self.pos[t]
+        self.cache.batch_select_indices(t.to(self.device))
+        self.mask, self.pos = self.mask[t.to(self.device)], self.pos[t]
 
 
 def _sample(logits: torch.Tensor, temperature: float, gen: torch.Generator | None):
@@ -121,7 +129,9 @@ def _sample(logits: torch.Tensor, temperature: float, gen: torch.Generator | Non
         tokens = logits.argmax(dim=-1)
     else:
         probs = torch.softmax(logits / temperature, dim=-1)
-        tokens = torch.multinomial(probs, 1, generator=gen).squeeze(1)
+        if gen is not None and gen.device != probs.device:  # sample where the generator is (see the module doc)
+            probs = probs.to(gen.device)
+        tokens = torch.multinomial(probs, 1, generator=gen).squeeze(1).to(logits.device)
     return tokens, logp.gather(1, tokens[:, None]).squeeze(1)
 
 
@@ -194,14 +204,15 @@ def _rollout_chunk(model, tok, make_env, tasks, samples, s: GenSettings, gen) ->
         active = [room[j] > 0 for j in range(n)]
         while any(active):
             tokens, logps = _sample(logits, s.temperature, gen)
+            tokens, logps = tokens.tolist(), logps.tolist()  # one device-to-host copy per decode step
             feed: list[list[int]] = []
             for j in range(n):
                 if not active[j]:
                     feed.append([])
                     continue
-                t = int(tokens[j])
+                t = tokens[j]
                 turn_tokens[j].append(t)
-                rows[live[j]].trace.logprobs.append(float(logps[j]))
+                rows[live[j]].trace.logprobs.append(logps[j])
                 if t == im_end:
                     closed[j], active[j] = True, False
                     feed.append([])  # <|im_end|> is fed together with the observation

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from bao.config import load_config
 from bao.eval.metrics import summarize
 from bao.io import write_json
-from bao.policy.model import load_policy, load_tokenizer, save_policy
+from bao.policy.model import load_policy, load_tokenizer, model_device, resolve_device, save_policy
 from bao.policy.rollout import GenSettings, rollout
 from bao.provenance import provenance
 from bao.rl.advantages import (CREDITS, SCORES, batch_token_advantages, group_zscores, pad_credits, rounded_score,
@@ -89,7 +89,8 @@ def token_logprobs(model, ids, attn, with_entropy: bool = False):
     """log pi(ids[:, 1:]) -> (B, L-1) (and the entropy of each next-token distribution).
 
     Rows are right-padded, so only the first ``n`` = longest real length columns are run through the model
-    (causal attention: padding never changes a real position); the rest is returned as 0."""
+    (causal attention: padding never changes a real position); the rest is returned as 0. On the model's device."""
+    ids, attn = ids.to(model_device(model)), attn.to(model_device(model))
     L = ids.shape[1]
     n = min(L, max(2, int(attn.sum(1).max())))
     logits = model(input_ids=ids[:, :n], attention_mask=attn[:, :n]).logits[:, :-1].float()
@@ -169,10 +170,11 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
     if rc.kl_coef > 0 and ref_model is None:
         raise ValueError("rl.kl_coef > 0 needs the reference model (ref_model)")
     b = batch_advantages(episodes, traces, method, cfg, user_choices, tok.pad_token_id, t_pen, success_threshold)
-    ids, attn, sampled_logp = b.ids, b.attn, b.sampled_logp
-    adv, mask = b.adv[:, 1:], b.lmask[:, 1:]  # token i is predicted at position i-1
+    dev = model_device(model)  # the batch is built on the CPU (pad_batch); the update runs where the model is
+    ids, attn, sampled_logp = b.ids.to(dev), b.attn.to(dev), b.sampled_logp.to(dev)
+    adv, mask = b.adv[:, 1:].to(dev), b.lmask[:, 1:].to(dev)  # token i is predicted at position i-1
 
-    minibatches = minibatch_rows(attn.sum(1), rc.num_minibatches, rc.minibatches, gen)
+    minibatches = [idx.to(dev) for idx in minibatch_rows(b.attn.sum(1), rc.num_minibatches, rc.minibatches, gen)]
     if rc.old_logprobs == "rollout":
         old = sampled_logp[:, 1:]
     else:  # one no-grad pass, minibatch by minibatch (length-sorted ones carry little padding)
@@ -229,22 +231,27 @@ def rl_tasks(g, cfg) -> tuple[list, list, object]:
 
 
 def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = None, progress: bool = True,
-          gym: str = "function", state: TrainState | None = None):
+          gym: str = "function", state: TrainState | None = None, device=None):
     """``rl.steps`` GRPO steps from ``init``. Every sub-seed is derived from (seed, step), so with ``state``
-    (:class:`bao.resume.TrainState`: model, optimizer, curve) a resumed run equals an uninterrupted one."""
+    (:class:`bao.resume.TrainState`: model, optimizer, curve) a resumed run equals an uninterrupted one.
+    ``device``: where the native trainer puts the model (default the CPU); under ``rl.backend: trl`` accelerate
+    places it, and a device is refused."""
     if cfg.rl.backend == "trl":  # the same rollouts, advantages and minibatches on TRL's GRPOTrainer
         from bao.rl.trl_backend import train as trl_train
 
+        if device is not None:
+            raise ValueError("rl.backend trl: accelerate places the model; a device is for rl.backend native")
         return trl_train(cfg, method_name, init, seed, log_path=log_path, progress=progress, gym=gym, state=state)
     rc = cfg.rl
     g = GYMS.get(gym)
     method = cfg.method(method_name)
     torch.set_num_threads(rc.threads)
     tok = load_tokenizer(init)
-    model = load_policy(init, cfg.model)
+    device = torch.device(device or "cpu")
+    model = load_policy(init, cfg.model).to(device)
     ref_model = None
     if rc.kl_coef > 0:  # the frozen start of this run, for the KL loss
-        ref_model = load_policy(init, cfg.model).eval().requires_grad_(False)
+        ref_model = load_policy(init, cfg.model).to(device).eval().requires_grad_(False)
     opt = make_optimizer([p for p in model.parameters() if p.requires_grad], rc)
     tasks, val_tasks, env_factory = rl_tasks(g, cfg)
     settings = GenSettings(temperature=rc.temperature, max_new_tokens=rc.max_new_tokens,
@@ -286,7 +293,8 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
         chosen = rng(seed, "rl-tasks", step).sample(tasks, rc.tasks_per_step)
         batch = [t for t in chosen for _ in range(rc.group_size)]
         samples = [k for _ in chosen for k in range(rc.group_size)]
-        results = rollout(model, tok, env_factory, batch, settings, torch_generator(seed, "rollout", step), samples)
+        gen = torch_generator(seed, "rollout", step, device=device)  # on the CPU the stream of every earlier run
+        results = rollout(model, tok, env_factory, batch, settings, gen, samples)
         episodes, traces = [r[0] for r in results], [r[1] for r in results]
         t_roll = time.time() - t0
         row = {"step": step, **{f"rollout/{k}": round(v, 6) for k, v in summarize(episodes, range(1, 2)).items()}}
@@ -354,14 +362,21 @@ def main(argv: list[str] | None = None) -> None:
                    help="directory for the resumable training state, saved every resume.rl_every steps "
                         "(default: .<out>.state beside --out, outside the job's outputs); rerunning a killed "
                         "job resumes from it, and it is removed when the job finishes. 'none': no state")
+    p.add_argument("--device", type=resolve_device, default=None,
+                   help="rl.backend native: where the model trains and rolls out: cpu (the default), cuda, cuda:<i> "
+                        "or auto (cuda when torch sees a GPU). Under rl.backend trl accelerate places the model")
     a = p.parse_args(argv)
     cfg = load_config(a.config)
+    if a.device is not None and cfg.rl.backend == "trl":
+        p.error("--device is for rl.backend native; under rl.backend trl accelerate places the model (each "
+                "process's GPU when torch sees one)")
     if cfg.rl.processes > 1 and "WORLD_SIZE" not in os.environ:  # not yet under torchrun / accelerate launch
         relaunch_under_torchrun(cfg, argv)
     tmp_curve = Path(a.curve).with_suffix(".partial.jsonl")
     fp = fingerprint(cfg, inputs=(a.init,), stage="rl", gym=a.gym, method=a.method, seed=a.seed)
     state = TrainState(state_dir(a.state, a.out), fp, cfg.resume.rl_every, name=f"rl[{a.gym}/{a.method}]")
-    model, tok, curve, wall = train(cfg, a.method, a.init, a.seed, log_path=tmp_curve, gym=a.gym, state=state)
+    model, tok, curve, wall = train(cfg, a.method, a.init, a.seed, log_path=tmp_curve, gym=a.gym, state=state,
+                                    device=a.device)
     if int(os.environ.get("RANK", "0")) > 0:  # launched by torchrun / accelerate (rl.backend trl): rank 0 writes
         return
     tmp_curve.replace(a.curve)

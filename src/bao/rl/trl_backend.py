@@ -121,8 +121,9 @@ class BaoGRPOTrainer(GRPOTrainer):
         with (unwrap_model_for_generation(self.model_wrapped, self.accelerator,
                                           gather_deepspeed3_params=self.args.ds3_gather_for_generation) as model,
               self._dist.summon_full_params(self.model_wrapped, recurse=False)):
+            gen = torch_generator(self.bao_seed, *key, device=self.accelerator.device)  # beside the model
             return rollout(model, self.processing_class, self.env_factory, [self.step_tasks[i] for i in rows],
-                           self.settings, torch_generator(self.bao_seed, *key), samples)
+                           self.settings, gen, samples)
 
     def _rollout(self, prompts, trainer):
         """TRL's ``rollout_func``: our episodes, split at the end of each prompt for TRL's bookkeeping."""

@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 
 from bao.config import load_config
 from bao.io import read_jsonl, write_json
-from bao.policy.model import init_policy, load_tokenizer, num_params, save_policy, sha256_state
+from bao.policy.model import init_policy, load_tokenizer, num_params, resolve_device, save_policy, sha256_state
 from bao.provenance import provenance
 from bao.resume import TrainState, content_id, fingerprint, rng_state, set_rng_state, state_dir
 from bao.seeding import derive_seed, torch_generator
@@ -61,11 +61,12 @@ def sft_steps(cfg, gym: str | None) -> int:
 
 
 def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True, steps: int | None = None,
-          state: TrainState | None = None):
-    """SFT for ``steps`` optimizer steps. With ``state`` (:class:`bao.resume.TrainState`) the full training
-    state is saved as it goes and a saved one is resumed from: the result is the same as an uninterrupted run."""
+          state: TrainState | None = None, device="cpu"):
+    """SFT for ``steps`` optimizer steps on ``device``. With ``state`` (:class:`bao.resume.TrainState`) the full
+    training state is saved as it goes and a saved one is resumed from: the result is the same as an
+    uninterrupted run."""
     torch.set_num_threads(cfg.sft.threads)
-    model = init_policy(cfg.model, tok, derive_seed(seed, "init"))
+    model = init_policy(cfg.model, tok, derive_seed(seed, "init")).to(device)  # initialised on the CPU, then moved
     examples = [encode_episode(tok, r["messages"], r["assistant"], r["feedback"]) for r in teacher_rows]
     kept = [e for e in examples if len(e.ids) <= cfg.sft.max_seq_len]
     if not kept:
@@ -102,7 +103,7 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True, 
         if not batches:
             batches = length_grouped_batches(kept, cfg.sft.batch_size, gen)
         batch = [kept[i] for i in batches.pop()]
-        ids, attn, lmask = collate(batch, tok.pad_token_id)
+        ids, attn, lmask = (x.to(device) for x in collate(batch, tok.pad_token_id))
         for g in opt.param_groups:
             g["lr"] = lr_at(step, steps, cfg.sft.warmup_steps, cfg.sft.lr)
         loss, n = sft_loss(model, ids, attn, lmask)
@@ -148,6 +149,9 @@ def main(argv: list[str] | None = None) -> None:
                    help="directory for the resumable training state, saved every resume.sft_every steps "
                         "(default: .<out>.state beside --out, outside the job's outputs); rerunning a killed "
                         "job resumes from it, and it is removed when the job finishes. 'none': no state")
+    p.add_argument("--device", type=resolve_device, default="cpu",
+                   help="where the model trains: cpu (the default), cuda, cuda:<i> or auto (cuda when torch "
+                        "sees a GPU)")
     a = p.parse_args(argv)
     cfg = load_config(a.config)
     tok = load_tokenizer(a.tokenizer)
@@ -155,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     steps = sft_steps(cfg, a.gym)
     fp = fingerprint(cfg, inputs=(a.teacher_data, a.tokenizer), stage="sft", seed=a.seed, steps=steps)
     state = TrainState(state_dir(a.state, a.out), fp, cfg.resume.sft_every, name="sft")
-    model, stats, wall = train(cfg, rows, tok, a.seed, steps=steps, state=state)
+    model, stats, wall = train(cfg, rows, tok, a.seed, steps=steps, state=state, device=a.device)
     stats["provenance"] = provenance(cfg, seed=a.seed, wall_time_s=wall, teacher_data=str(a.teacher_data))
     # what the run read and wrote, by content: two runs that differ here differ in their inputs, two that
     # agree here but not in weights differ in the machine's float kernels (docs/reliability.md)
