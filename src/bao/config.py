@@ -320,6 +320,11 @@ class RLConfig:
     NCCL with one GPU per process), and the Snakemake rule declares ``threads: rl.threads x N`` and the resource
     ``processes=N`` (ours; docs/scaling.md). A minibatch (``tasks_per_step x group_size / num_minibatches``
     rollouts) must split evenly over them."""
+    bf16: bool = False
+    """``rl.backend: trl`` only: train in bf16 mixed precision (the released code's FSDP setting; ours: off, fp32,
+    so the two backends agree)."""
+    gradient_checkpointing: bool = False
+    """``rl.backend: trl`` only: recompute activations in the backward pass (the released code's setting; off here)."""
 
 
 @dataclass(frozen=True)
@@ -599,6 +604,9 @@ def _validate(cfg: Config) -> None:
     if n > 1 and mb % n:
         raise ConfigError(f"rl.processes: a minibatch of {mb} rollouts (tasks_per_step x group_size / "
                           f"num_minibatches) does not split over {n} processes")
+    for key in ("bf16", "gradient_checkpointing"):
+        if getattr(cfg.rl, key) and cfg.rl.backend != "trl":
+            raise ConfigError(f"rl.{key}: needs rl.backend: trl (the native trainer runs in fp32 without it)")
     if cfg.rl.minibatches not in ("length", "random"):
         raise ConfigError("rl.minibatches: expected 'length' or 'random'")
     if cfg.rl.truncated not in ("keep", "mask"):

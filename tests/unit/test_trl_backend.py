@@ -148,6 +148,9 @@ def test_trl_settings_pin_the_native_update(small_cfg, tmp_path):
         trl_backend.grpo_args(cfg, 0, str(tmp_path), world_size=4)
     with pytest.raises(ValueError, match="kl_coef"):
         trl_backend.grpo_args(rl_cfg(small_cfg, kl_coef=0.1), 0, str(tmp_path))
+    # the paper configs' GPU settings reach TRL (rl.bf16, rl.gradient_checkpointing; off above)
+    gpu = trl_backend.grpo_args(rl_cfg(small_cfg, bf16=True, gradient_checkpointing=True), 0, str(tmp_path))
+    assert gpu.bf16 is True and gpu.activation_checkpointing is True
 
 
 ROOT = Path(__file__).resolve().parents[2]

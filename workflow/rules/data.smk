@@ -6,7 +6,10 @@
 rule tokenizer:
     input:
         # a pretrained start brings its tokenizer (copied): build the model directory first when a rule makes it
-        model=lambda w: [CFG.model.init_from] if CFG.model.init_from else [],
+        # (data/models/<name>); a directory of the user's own is an input once it exists, so a plan (-n) works
+        # before it is there and the job itself names it when it is missing
+        model=lambda w: [CFG.model.init_from] if CFG.model.init_from and (
+            CFG.model.init_from.startswith("data/models/") or Path(CFG.model.init_from).exists()) else [],
     output:
         directory(f"{D}/tokenizer/{{gym}}"),
     params:

@@ -77,7 +77,8 @@ def grpo_args(cfg, seed: int, output_dir: str, world_size: int = 1, **overrides)
         gradient_accumulation_steps=1, num_iterations=1, num_generations=rc.group_size, shuffle_dataset=False,
         learning_rate=rc.lr, lr_scheduler_type="constant", warmup_steps=0,
         adam_beta1=0.9, adam_beta2=0.95, weight_decay=rc.weight_decay,  # read by DeepSpeed's "auto" optimizer
-        max_grad_norm=rc.grad_clip, bf16=False, fp16=False, activation_checkpointing=False,  # = gradient_checkpointing
+        max_grad_norm=rc.grad_clip, bf16=rc.bf16, fp16=False,
+        activation_checkpointing=rc.gradient_checkpointing,  # transformers' gradient checkpointing
         loss_type="dapo", epsilon=rc.clip_eps, epsilon_high=rc.clip_eps_high or rc.clip_eps, beta=0.0,
         temperature=1.0, top_entropy_quantile=1.0, entropy_coef=0.0, importance_sampling_level="token",
         mask_truncated_completions=False, use_vllm=False,
