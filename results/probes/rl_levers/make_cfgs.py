@@ -7,6 +7,7 @@ VARIANTS = {
     "steps64": {"steps": 64, "val_every": 16},
     "lr1e-4_neg0.25": {"steps": 32, "val_every": 8, "lr": 1.0e-4, "neg_weight": 0.25},
     "lr1e-4_neg0": {"steps": 32, "val_every": 8, "lr": 1.0e-4, "neg_weight": 0.0},
+    "mb16": {"steps": 32, "val_every": 8, "num_minibatches": 16},
 }
 here = Path(__file__).parent
 base = yaml.safe_load(open("config/config.yaml"))
