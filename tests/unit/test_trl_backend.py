@@ -212,14 +212,12 @@ def test_two_processes_take_the_native_update_of_the_union_batch(small_cfg, tiny
         before = n_params[step]
 
 
-def test_cli_with_the_trl_backend_replays_the_native_run(small_cfg, tiny_tok, teacher_episodes, tmp_path):
-    """``python -m bao.rl.train`` with ``rl.backend: trl`` (one process, real rollouts through TRL's rollout_func):
-    the same seeded episodes as the native trainer, the same curve statistics, checkpoint and metrics written.
-    The barely trained policy fails every episode alike, so every advantage is 0 and neither trainer may move a
-    parameter (nothing besides the policy gradient acts); the update itself is tested on fixed episodes above."""
+def _cli_start(small_cfg, tiny_tok, teacher_episodes, tmp_path):
+    """A tiny SFT checkpoint (tmp_path/sft) and a 2-step trl-backend config (tmp_path/cfg.yaml, returned) for the
+    CLI tests."""
     import yaml
 
-    from bao.policy.model import load_policy, save_policy
+    from bao.policy.model import save_policy
     from test_training import _rows, _sft
 
     model, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=0)
@@ -228,6 +226,17 @@ def test_cli_with_the_trl_backend_replays_the_native_run(small_cfg, tiny_tok, te
         RLConfig(), steps=2, tasks_per_step=2, group_size=2, num_minibatches=2, max_new_tokens=32,
         max_episode_tokens=96, val_tasks=0, backend="trl"))
     (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg.to_dict()))
+    return cfg
+
+
+def test_cli_with_the_trl_backend_replays_the_native_run(small_cfg, tiny_tok, teacher_episodes, tmp_path):
+    """``python -m bao.rl.train`` with ``rl.backend: trl`` (one process, real rollouts through TRL's rollout_func):
+    the same seeded episodes as the native trainer, the same curve statistics, checkpoint and metrics written.
+    The barely trained policy fails every episode alike, so every advantage is 0 and neither trainer may move a
+    parameter (nothing besides the policy gradient acts); the update itself is tested on fixed episodes above."""
+    from bao.policy.model import load_policy
+
+    cfg = _cli_start(small_cfg, tiny_tok, teacher_episodes, tmp_path)
     native.main(["--config", str(tmp_path / "cfg.yaml"), "--method", "bao", "--seed", "0", "--init",
                  str(tmp_path / "sft"), "--out", str(tmp_path / "ckpt"), "--metrics", str(tmp_path / "m.json"),
                  "--curve", str(tmp_path / "curve.jsonl"), "--state", "none"])
@@ -274,17 +283,9 @@ def test_cli_on_two_processes_trains_the_union_and_writes_once(small_cfg, tiny_t
     """``torchrun --standalone --nproc_per_node 2 -m bao.rl.train`` with ``rl.backend: trl``, as a user starts it:
     each rank rolls out half of every step (its own sampler seed), the curve counts the union's episodes, and
     rank 0 alone writes the checkpoint, metrics and curve. Measured 2026-12-03 on this machine: ~12 s."""
-    import yaml
+    from bao.policy.model import load_policy
 
-    from bao.policy.model import load_policy, save_policy
-    from test_training import _rows, _sft
-
-    model, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=0)
-    save_policy(model, tiny_tok, tmp_path / "sft")
-    cfg = dataclasses.replace(small_cfg, rl=dataclasses.replace(
-        RLConfig(), steps=2, tasks_per_step=2, group_size=2, num_minibatches=2, max_new_tokens=32,
-        max_episode_tokens=96, val_tasks=0, backend="trl"))
-    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg.to_dict()))
+    cfg = _cli_start(small_cfg, tiny_tok, teacher_episodes, tmp_path)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(
         [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     cli = ["-m", "bao.rl.train", "--config", str(tmp_path / "cfg.yaml"), "--method", "bao", "--seed", "0", "--init",
