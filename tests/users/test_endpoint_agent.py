@@ -156,3 +156,27 @@ def test_many_episodes_in_flight_lose_nothing_and_keep_the_cache_consistent(tmp_
         assert state["requests"] == before and again.stats.cache_hits == n_turns
     finally:
         httpd.shutdown()
+
+
+def test_tools_reach_a_chat_template_without_tool_support():
+    """SmolLM2's template ignores ``tools``: the tool schema and the episode's calls / results are then written into
+    the plain messages (Hermes convention), so a zero-shot model sees the same task a tool-aware template shows."""
+    from bao.agent.endpoint_agent import TOOL_SCHEMA
+    from bao.users.llm import hermes_tool_messages
+
+    history = [{"role": "system", "content": "Game rules."},
+               {"role": "user", "content": "Begin."},
+               {"role": "assistant", "content": "<think>probe</think>", "tool_calls": [
+                   {"id": "c0", "type": "function", "function": {
+                       "name": "interact_with_env", "arguments": '{"choice": "action", "content": "1 2 3 4"}'}}]},
+               {"role": "tool", "tool_call_id": "c0", "content": "f(1, 2, 3, 4) = 5"}]
+    out = hermes_tool_messages(history, [TOOL_SCHEMA])
+    assert [m["role"] for m in out] == ["system", "user", "assistant", "user"]
+    assert out[0]["content"].startswith("Game rules.\n\n") and '"interact_with_env"' in out[0]["content"]
+    assert "<tools>" in out[0]["content"] and "<tool_call>" in out[0]["content"]
+    assert out[2]["content"] == ('<think>probe</think>\n<tool_call>\n{"name": "interact_with_env", "arguments": '
+                                 '{"choice": "action", "content": "1 2 3 4"}}\n</tool_call>')
+    assert out[3]["content"] == "<tool_response>\nf(1, 2, 3, 4) = 5\n</tool_response>"
+    assert all(set(m) == {"role", "content"} for m in out)
+    # without a system message the tool block becomes one
+    assert hermes_tool_messages([{"role": "user", "content": "hi"}], [TOOL_SCHEMA])[0]["role"] == "system"

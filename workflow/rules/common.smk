@@ -134,8 +134,11 @@ def runs_for(gym, main_only=False):
 
 def checkpoint_of(wildcards):
     g, m, s = wildcards.gym, wildcards.evalmethod, wildcards.seed
-    if m in SCRIPTED or m in AGENTS:
+    if m in SCRIPTED:
         return []
+    if m in AGENTS:  # a local (hf) chat model prepared by a rule (data/models/<name>) is the job's input
+        a = CFG.agents[m]
+        return [a.model] if a.kind == "hf" and (a.model.startswith("data/models/") or Path(a.model).exists()) else []
     if m in SFT_ROWS:
         return f"{R}/sft/{g}/{SFT_ROWS[m]}/seed{s}/ckpt"
     return f"{R}/rl/{g}/{m}/seed{s}/ckpt"

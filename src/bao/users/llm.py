@@ -151,6 +151,42 @@ class LLMTurtleUser(_LLMUser):
         return Judgement(total, feedback, scores)
 
 
+def hermes_tool_messages(messages: list[dict], tools: list[dict]) -> list[dict]:
+    """Offered tools and past tool calls written into plain chat messages, for a chat template without tool
+    support (ours; the wording follows the Hermes convention that Qwen's templates render natively): the system
+    message lists the tools' JSON schemas in ``<tools>`` and asks for ``<tool_call>`` JSON; an assistant turn's
+    native calls become that text; a tool result becomes a user turn in ``<tool_response>``."""
+    schemas = "\n".join(json.dumps(t, ensure_ascii=False) for t in tools)
+    header = ("You may call the function below to act. Function signature inside <tools></tools>:\n"
+              f"<tools>\n{schemas}\n</tools>\n"
+              "For each call, write a JSON object with the function name and arguments inside "
+              '<tool_call></tool_call> tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}'
+              "\n</tool_call>")
+    out: list[dict] = []
+    for m in messages:
+        if m["role"] == "assistant" and m.get("tool_calls"):
+            calls = "".join(f"\n<tool_call>\n{json.dumps({'name': c['function']['name'], 'arguments': _args(c)}, ensure_ascii=False)}\n</tool_call>"
+                            for c in m["tool_calls"])
+            out.append({"role": "assistant", "content": (m.get("content") or "") + calls})
+        elif m["role"] == "tool":
+            out.append({"role": "user", "content": f"<tool_response>\n{m.get('content') or ''}\n</tool_response>"})
+        else:
+            out.append({"role": m["role"], "content": m.get("content") or ""})
+    if out and out[0]["role"] == "system":
+        out[0] = {"role": "system", "content": f"{out[0]['content']}\n\n{header}"}
+    else:
+        out.insert(0, {"role": "system", "content": header})
+    return out
+
+
+def _args(call: dict):
+    args = call["function"].get("arguments", {})
+    try:
+        return json.loads(args) if isinstance(args, str) else args
+    except json.JSONDecodeError:
+        return args
+
+
 class HFChat:
     """``complete(messages)`` with a local transformers chat model (the offline backend for the same prompts).
 
@@ -162,6 +198,8 @@ class HFChat:
         self.tok = AutoTokenizer.from_pretrained(model_dir)
         self.model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
         self.max_new_tokens = max_new_tokens
+        # a template that never mentions ``tools`` (SmolLM2's) would drop the offered tool without a word
+        self.native_tools = "tools" in (self.tok.chat_template or "")
 
     def complete(self, messages: list[dict], max_tokens: int | None = None) -> str:
         return self.message(messages, max_tokens=max_tokens)["content"]
@@ -171,6 +209,8 @@ class HFChat:
         template (Qwen3 writes ``<tool_call>`` text, which the agent loop parses)."""
         import torch
 
+        if tools and not self.native_tools:
+            messages, tools = hermes_tool_messages(messages, tools), None
         enc = self.tok.apply_chat_template(messages, tools=tools, add_generation_prompt=True, return_tensors="pt",
                                            return_dict=True)
         with torch.no_grad():
