@@ -222,3 +222,30 @@ def test_rl_step_on_the_original_function_split(tmp_path, userrl_dir, small_cfg,
     assert m["steps"] == 1 and "val_score_after" in m
     row = json.loads((tmp_path / "curve.jsonl").read_text())
     assert row["rollout/n_episodes"] == 4
+
+
+def test_judge_agreement_cases_and_counts():
+    """The agreement benchmark's cases are right by the programmatic user, and a chat that always says Yes /
+    accepts everything gets the hand-computed agreement: half the questions (the true-value ones), half the
+    verdicts (the right answers)."""
+    from bao.config import load_config
+    from bao.users.agreement import measure
+
+    class AlwaysYes:
+        def complete(self, messages, max_tokens=None):
+            system, user = messages[0]["content"], messages[-1]["content"]
+            if "Criteria:" in user:  # the Turtle rubric: full marks on every criterion
+                n = len(user.split("Criteria:\n")[1].split("\n\n")[0].splitlines())
+                return '{"scores": [' + ", ".join(["1"] * n) + '], "feedback": "ok"}'
+            if "JSON" in system:  # the Telepathy judge
+                return '{"thought": "", "judgment": "Yes", "feedback": "Correct!"}'
+            return "Yes"
+
+    cfg = load_config("config/config.yaml")
+    r = measure(cfg, AlwaysYes(), n=3, progress=False)
+    for gym in ("telepathy", "turtle"):
+        assert r[gym]["programmatic_question_accuracy"] == 1.0
+        assert r[gym]["questions"] == 6 and r[gym]["answers"] == 6
+        assert r[gym]["question_agreement"] == 0.5 and r[gym]["llm_replies"] == {"Yes": 6}
+        assert r[gym]["llm_accepts_right_answer"] == 1.0 and r[gym]["llm_accepts_wrong_answer"] == 1.0
+        assert r[gym]["verdict_agreement"] == 0.5 and r[gym]["unreadable"] == 0
