@@ -244,6 +244,28 @@ def test_smollm2_overlay_plans_the_model_its_tokenizer_and_the_method_runs(tmp_p
     assert jobs["tokenizer"] == 1 and jobs["train_sft"] == 1 and jobs["train_rl"] == 2, jobs
 
 
+@pytest.mark.parametrize("overlay, target", [
+    ("smollm2-agent", "eval/{g}/smollm2_zeroshot/seed0/test/metrics.json"),
+    ("smollm2-user", "eval/{g}/guess_spam/seed0/faithful/metrics.json")])
+def test_smollm2_agent_and_user_overlays_plan_the_model_before_their_evaluations(tmp_path, overlay, target):
+    """config/smollm2-agent.yaml (SmolLM2 zero-shot as the agent) and config/smollm2-user.yaml (SmolLM2 as the
+    faithful gyms' user and judge): the local model is an input of each evaluation, so a fresh clone prepares it
+    first; nothing else is trained for these targets (nothing is run by -n)."""
+    gyms = ["telepathy", "turtle"] + (["function"] if overlay == "smollm2-agent" else [])
+    targets = [f"{tmp_path}/results/" + target.format(g=g) for g in gyms]
+    cmd = [SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", f"config/{overlay}.yaml",
+           "--config", f"results_dir={tmp_path}/results", f"data_dir={tmp_path}/data", "--", *targets]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    jobs = {p[0]: int(p[1]) for p in (ln.split() for ln in r.stdout.splitlines())
+            if len(p) == 2 and p[1].isdigit() and p[0] != "total"}
+    model_missing = not (ROOT / "data/models/smollm2-135m-instruct").exists()
+    assert jobs == {"evaluate": len(gyms), **({"prepare_model": 1} if model_missing else {})}, jobs
+    if not model_missing:  # the prepared directory is what the evaluations read
+        r = subprocess.run([*cmd[:2], "--forceall", *cmd[2:]], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert "prepare_model" in r.stdout, r.stdout[-2000:]
+
+
 def _same_run(a: dict, b: dict) -> bool:
     """Two metrics files describe the same run: equal but for wall-clock fields and provenance."""
     drop = ("provenance", "tokens_per_s")

@@ -134,14 +134,25 @@ def runs_for(gym, main_only=False):
 
 def checkpoint_of(wildcards):
     g, m, s = wildcards.gym, wildcards.evalmethod, wildcards.seed
-    if m in SCRIPTED:
+    if m in SCRIPTED or m in AGENTS:
         return []
-    if m in AGENTS:  # a local (hf) chat model prepared by a rule (data/models/<name>) is the job's input
-        a = CFG.agents[m]
-        return [a.model] if a.kind == "hf" and (a.model.startswith("data/models/") or Path(a.model).exists()) else []
     if m in SFT_ROWS:
         return f"{R}/sft/{g}/{SFT_ROWS[m]}/seed{s}/ckpt"
     return f"{R}/rl/{g}/{m}/seed{s}/ckpt"
+
+
+def _local_model(chat_cfg):
+    """A local (hf) chat model's directory when a rule prepares it (data/models/<name>) or it exists, else none."""
+    ok = chat_cfg.kind == "hf" and (chat_cfg.model.startswith("data/models/") or Path(chat_cfg.model).exists())
+    return [chat_cfg.model] if ok else []
+
+
+def llm_models_of(wildcards):
+    """The local chat models an evaluation runs: the agent (when it is one) and the faithful gym's LLM user."""
+    out = _local_model(CFG.agents[wildcards.evalmethod]) if wildcards.evalmethod in AGENTS else []
+    if wildcards.split == "faithful" and wildcards.gym != "function":
+        out += [m for m in _local_model(CFG.users.eval) if m not in out]
+    return out
 
 
 def policy_arg(wildcards, input):

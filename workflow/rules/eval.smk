@@ -4,6 +4,7 @@
 rule evaluate:
     input:
         ckpt=checkpoint_of,
+        llm=llm_models_of,
     output:
         metrics=f"{R}/eval/{{gym}}/{{evalmethod}}/seed{{seed}}/{{split}}/metrics.json",
         episodes=f"{R}/eval/{{gym}}/{{evalmethod}}/seed{{seed}}/{{split}}/episodes.jsonl",
