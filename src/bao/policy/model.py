@@ -116,6 +116,13 @@ def save_policy(model, tok, out: str | Path, meta: dict | None = None) -> None:
         import copy
 
         model = copy.deepcopy(model).merge_and_unload()
+    if getattr(model, "is_quantized", False) and getattr(model, "hf_quantizer", None) is not None \
+            and getattr(model.hf_quantizer.quantization_config, "quant_method", None) == "gguf":
+        # a directory written by an older prepare_model still says "gguf" in config.json although its weights
+        # are plain fp32 (GGUF is dequantized on load): save it as the plain model it is
+        model.hf_quantizer, model.is_quantized = None, False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
     with atomic_dir(out) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)

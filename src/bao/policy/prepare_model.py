@@ -86,7 +86,14 @@ def plain_copy(model):
     model it loaded from GGUF, and a copy made this way saves and reloads as an ordinary checkpoint."""
     from transformers import AutoModelForCausalLM
 
-    plain = AutoModelForCausalLM.from_config(model.config, dtype=torch.float32)
+    import copy
+
+    config = copy.deepcopy(model.config)
+    # the GGUF reader marks the config as quantized; left in config.json, every later load is marked too and
+    # ``save_pretrained`` then refuses the fine-tuned model (the weights here are plain fp32)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     missing, unexpected = plain.load_state_dict(model.state_dict(), strict=False)
     missing = [k for k in missing if k not in (getattr(plain, "_tied_weights_keys", None) or ())]
     if missing or unexpected:
