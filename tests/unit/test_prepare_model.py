@@ -173,3 +173,29 @@ def test_tokenizer_stage_copies_the_pretrained_models_tokenizer(prepared, tmp_pa
     assert got.get_vocab() == want.get_vocab() and got.chat_template == want.chat_template
     prov = json.loads((tmp_path / "tok" / "provenance.json").read_text())
     assert prov["copied_from"] == str(prepared)
+
+
+def test_prepared_model_fine_tunes_and_saves_as_a_plain_checkpoint(prepared, tmp_path):
+    """The prepared config.json carries no GGUF quantization marker, so a model loaded from it (and LoRA-trained,
+    merged) saves with save_policy; a directory from the older prepare_model that still says gguf saves too."""
+    import json
+
+    from bao.policy.model import save_policy
+
+    assert "quantization_config" not in json.loads((prepared / "config.json").read_text())
+    tok = AutoTokenizer.from_pretrained(str(prepared))
+    model = AutoModelForCausalLM.from_pretrained(str(prepared), dtype=torch.float32)
+    save_policy(model, tok, tmp_path / "ckpt")
+    old = tmp_path / "old"  # the older layout: the same weights, config.json marked as gguf-quantized
+    save_policy(model, tok, old)
+    cfg = json.loads((old / "config.json").read_text())
+    cfg["quantization_config"] = {"dequantize": False, "gguf_file": "x.gguf", "quant_method": "gguf"}
+    (old / "config.json").write_text(json.dumps(cfg))
+    (old / "bao_manifest.json").unlink()
+    marked = AutoModelForCausalLM.from_pretrained(str(old), dtype=torch.float32)
+    assert getattr(marked, "is_quantized", False)
+    save_policy(marked, tok, tmp_path / "resaved")
+    again = AutoModelForCausalLM.from_pretrained(str(tmp_path / "resaved"), dtype=torch.float32)
+    assert not getattr(again, "is_quantized", False)
+    for (k, a), b in zip(model.state_dict().items(), again.state_dict().values()):
+        assert torch.equal(a, b), k
