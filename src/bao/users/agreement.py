@@ -33,13 +33,13 @@ from bao.io import atomic_write_text, write_json
 
 def telepathy_cases(cfg, n: int, seed: int):
     """(task rewritten for the LLM user, [(question, truth)], [(guess, truth)]) for ``n`` embedded test tasks."""
-    from bao.gyms import _kb, _telepathy_tasks
+    from bao.gyms import GYMS, _kb
     from bao.envs.telepathy import entity_name
 
     values = _kb(cfg).values()
     g = random.Random(seed)
     out = []
-    for t in _telepathy_tasks(cfg, "test", n):
+    for t in GYMS.get("telepathy").tasks(cfg, "test", n):
         desc = (f"A {t.category} called the {t.target}. "
                 + "; ".join(f"its {a} is {v}" for a, v in t.attributes) + ".")
         a, v = g.choice(t.attributes)
@@ -54,12 +54,12 @@ def telepathy_cases(cfg, n: int, seed: int):
 def turtle_cases(cfg, n: int, seed: int):
     """(puzzle rewritten for the LLM judge, [(question, truth)], [(story, truth)]) for ``n`` embedded test puzzles."""
     from bao.envs.turtle import PHRASES, story_text
-    from bao.gyms import _puzzles, _turtle_tasks
+    from bao.gyms import GYMS, _puzzles
 
     spec = _puzzles(cfg)
     g = random.Random(seed)
     out = []
-    for t in _turtle_tasks(cfg, "test", n):
+    for t in GYMS.get("turtle").tasks(cfg, "test", n):
         llm_task = replace(t, bottom=story_text(t.facts).capitalize() + ".",
                            criteria=tuple((story_text([f]).capitalize() + ".", f[2]) for f in t.facts))
         s, v, _ = g.choice(t.facts)
