@@ -36,6 +36,9 @@ class Gym:
     cluster of the cluster bootstrap (:func:`task_clusters`). Default: every task its own cluster."""
     cluster_unit: str = "tasks"
     """what a cluster is, in words, for the table notes ("rules")."""
+    world: Callable[[Any], Any] = lambda cfg: None
+    """cfg -> the embedded gym's world that its programmatic user answers from (Telepathy's ``KBSpec``, Turtle's
+    ``PuzzleSpec``; None where the env holds it per task, as Function-Gym's rules)."""
 
     def sft_episodes(self, cfg, style: str, n: int, seed: int, progress: bool = False) -> list:
         """SFT teacher episodes: the scripted expert on the embedded gym, or (``teacher.source: llm``) the LLM
@@ -215,7 +218,7 @@ GYMS.register("telepathy", Gym(
     name="telepathy", section=lambda cfg: cfg.telepathy, tasks=_telepathy_tasks, env_factory=_telepathy_env,
     teacher_episodes=_telepathy_teacher,
     eval_splits=lambda cfg: ["test", "test_seen"] + (["faithful"] if cfg.telepathy.faithful_eval else []),
-    cluster_of=lambda task: task.target, cluster_unit="entities",
+    cluster_of=lambda task: task.target, cluster_unit="entities", world=_kb,
 ))
 
 
@@ -260,5 +263,5 @@ GYMS.register("turtle", Gym(
     name="turtle", section=lambda cfg: cfg.turtle, tasks=_turtle_tasks, env_factory=_turtle_env,
     teacher_episodes=_turtle_teacher,
     eval_splits=lambda cfg: ["test", "test_seen"] + (["faithful"] if cfg.turtle.faithful_eval else []),
-    cluster_of=_puzzle_key, cluster_unit="puzzles",
+    cluster_of=_puzzle_key, cluster_unit="puzzles", world=_puzzles,
 ))

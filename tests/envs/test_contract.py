@@ -105,3 +105,22 @@ def test_fuzzed_actions_never_raise_or_hang(env_id, actions):
         feedback, reward, terminated, truncated, info = env.step(a)
         assert time.perf_counter() - t0 < 0.5
         assert isinstance(feedback, str) and 0.0 <= reward <= 1.0 and info["step"] <= env.max_steps
+
+
+def test_gym_world_is_the_one_its_tasks_are_drawn_from():
+    """``Gym.world(cfg)``: the spec the programmatic user answers from; every drawn task lives in it."""
+    from pathlib import Path
+
+    from bao.config import load_config
+    from bao.gyms import GYMS
+
+    cfg = load_config(Path(__file__).resolve().parents[2] / "config/config.yaml")
+    assert GYMS.get("function").world(cfg) is None
+    kb = GYMS.get("telepathy").world(cfg)
+    assert isinstance(kb, KBSpec)
+    for t in GYMS.get("telepathy").tasks(cfg, "test", 20):
+        assert all(v in kb.values()[a] for a, v in t.attributes)
+    spec = GYMS.get("turtle").world(cfg)
+    assert isinstance(spec, PuzzleSpec)
+    for t in GYMS.get("turtle").tasks(cfg, "test", 20):
+        assert all(v in spec.values(s) for s, v, _ in t.facts)

@@ -33,10 +33,10 @@ from bao.io import atomic_write_text, write_json
 
 def telepathy_cases(cfg, n: int, seed: int):
     """(task rewritten for the LLM user, [(question, truth)], [(guess, truth)]) for ``n`` embedded test tasks."""
-    from bao.gyms import GYMS, _kb
     from bao.envs.telepathy import entity_name
+    from bao.gyms import GYMS
 
-    values = _kb(cfg).values()
+    values = GYMS.get("telepathy").world(cfg).values()
     g = random.Random(seed)
     out = []
     for t in GYMS.get("telepathy").tasks(cfg, "test", n):
@@ -54,9 +54,9 @@ def telepathy_cases(cfg, n: int, seed: int):
 def turtle_cases(cfg, n: int, seed: int):
     """(puzzle rewritten for the LLM judge, [(question, truth)], [(story, truth)]) for ``n`` embedded test puzzles."""
     from bao.envs.turtle import PHRASES, story_text
-    from bao.gyms import GYMS, _puzzles
+    from bao.gyms import GYMS
 
-    spec = _puzzles(cfg)
+    spec = GYMS.get("turtle").world(cfg)
     g = random.Random(seed)
     out = []
     for t in GYMS.get("turtle").tasks(cfg, "test", n):
@@ -77,12 +77,12 @@ def measure(cfg, chat, n: int, seed: int = 0, progress: bool = True) -> dict:
     ones, per gym."""
     from bao.envs.telepathy import KBUser
     from bao.envs.turtle import FactUser
-    from bao.gyms import _kb, _puzzles
+    from bao.gyms import GYMS
     from bao.users.llm import LLMTelepathyUser, LLMTurtleUser
 
     threshold = cfg.turtle.success_threshold
-    gyms = {"telepathy": (telepathy_cases(cfg, n, seed), LLMTelepathyUser(chat), KBUser(_kb(cfg)), 1.0),
-            "turtle": (turtle_cases(cfg, n, seed), LLMTurtleUser(chat), FactUser(_puzzles(cfg)), threshold)}
+    gyms = {"telepathy": (telepathy_cases(cfg, n, seed), LLMTelepathyUser(chat), KBUser(GYMS.get("telepathy").world(cfg)), 1.0),
+            "turtle": (turtle_cases(cfg, n, seed), LLMTurtleUser(chat), FactUser(GYMS.get("turtle").world(cfg)), threshold)}
     result = {}
     for gym, (cases, llm, prog, thr) in gyms.items():
         t0 = time.perf_counter()
