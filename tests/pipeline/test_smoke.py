@@ -266,6 +266,23 @@ def test_smollm2_agent_and_user_overlays_plan_the_model_before_their_evaluations
         assert "prepare_model" in r.stdout, r.stdout[-2000:]
 
 
+def test_smollm2_teacher_overlay_plans_the_model_before_the_teacher_data(tmp_path):
+    """config/smollm2-teacher.yaml (``teacher.source: llm`` with SmolLM2): the local model is an input of the
+    teacher rule, so a fresh clone prepares it first (nothing is run by -n)."""
+    target = f"{tmp_path}/data/teacher/function/enhanced.stats.json"
+    cmd = [SNAKEMAKE, "-n", "--quiet", "rules", "--configfile", "config/smollm2-teacher.yaml",
+           "--config", f"results_dir={tmp_path}/results", f"data_dir={tmp_path}/data", "--", target]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    jobs = {p[0]: int(p[1]) for p in (ln.split() for ln in r.stdout.splitlines())
+            if len(p) == 2 and p[1].isdigit() and p[0] != "total"}
+    model_missing = not (ROOT / "data/models/smollm2-135m-instruct").exists()
+    assert jobs == {"teacher_data": 1, **({"prepare_model": 1} if model_missing else {})}, jobs
+    if not model_missing:
+        r = subprocess.run([*cmd[:2], "--forceall", *cmd[2:]], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert "prepare_model" in r.stdout, r.stdout[-2000:]
+
+
 def _same_run(a: dict, b: dict) -> bool:
     """Two metrics files describe the same run: equal but for wall-clock fields and provenance."""
     drop = ("provenance", "tokens_per_s")

@@ -30,6 +30,8 @@ rule tokenizer:
 # scripted teacher episodes on an embedded gym
 # --------------------------------------------
 rule teacher_data:
+    input:
+        llm=lambda w: _local_model(CFG.teacher.llm) if CFG.teacher.source == "llm" else [],
     output:
         data=f"{D}/teacher/{{gym}}/{{style}}.jsonl",
         stats=f"{D}/teacher/{{gym}}/{{style}}.stats.json",
