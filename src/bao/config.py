@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import re
 import types
 import typing
@@ -305,6 +306,10 @@ class RLConfig:
     """weight β of a KL(π_θ ‖ π_ref) loss to the RL start (the SFT checkpoint), verl's ``low_var_kl`` (k3)
     estimator per token, token-mean like the policy loss. 0 = off (paper/code: ``use_kl_loss=False``); ours as an
     option: a frozen copy of the start model adds one no-grad forward pass per minibatch."""
+    entropy_coeff: float = 0.0
+    """verl's ``entropy_coeff``: ``- entropy_coeff x`` the token-mean entropy of the policy joins the loss.
+    0 = off (paper/code); > 0 rewards entropy (verl's sign); < 0 is entropy minimisation (ours, as an option:
+    the rollouts of the tiny SFT start differ by rare derailing tokens, not by their decisions, docs/probes.md)."""
     score_decimals: int | None = 4
     """decimals the trajectory score is rounded to before the group z-score (code: BAO's
     ``compute_turn_credits`` returns ``round(sum(turn_rewards) / 1.0, 4)``, and UserRL's mean score is rounded to
@@ -629,6 +634,8 @@ def _validate(cfg: Config) -> None:
     d = cfg.rl.score_decimals
     if d is not None and (isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 12):
         raise ConfigError(f"rl.score_decimals: expected an integer 0..12 or null, got {d!r}")
+    if not math.isfinite(cfg.rl.entropy_coeff):
+        raise ConfigError(f"rl.entropy_coeff: expected a finite number, got {cfg.rl.entropy_coeff}")
     if cfg.rl.kl_coef < 0:
         raise ConfigError(f"rl.kl_coef: expected a number >= 0, got {cfg.rl.kl_coef}")
     if cfg.rl.failed_rule not in ("zero_reward", "nonpositive", "below_threshold"):

@@ -107,6 +107,7 @@ def test_exponent_without_dot_is_a_number():
     ({"teacher": {"source": "oracle"}}, "teacher.source"),
     ({"teacher": {"think": "terse"}}, "teacher.think: expected 'full' or 'compact'"),
     ({"rl": {"neg_weight": 2.0}}, "rl.neg_weight: expected a factor in [0, 1]"),
+    ({"rl": {"entropy_coeff": float("nan")}}, "rl.entropy_coeff: expected a finite number"),
     ({"rl": {"bf16": True}}, "rl.bf16: needs rl.backend: trl"),
     ({"teacher": {"source": "llm"}}, "teacher.llm.kind"),
     ({"training_reward": {"samples": 0}}, "training_reward: expected tasks, samples"),

@@ -272,6 +272,37 @@ def test_kl_loss_pulls_the_policy_toward_the_reference(small_cfg, tiny_tok, teac
     assert kl_to_ref(on) < start
 
 
+def test_entropy_coeff_moves_the_entropy_its_sign_says(small_cfg, tiny_tok, teacher_episodes):
+    """rl.entropy_coeff with an all-success group (every advantage 0): the policy term is silent, so the only
+    gradient is the entropy term; c < 0 lowers the token-mean entropy on the batch, c > 0 raises it (verl's
+    sign), and the logged entropy of the first update is the start's."""
+    model, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=0)
+    ep = [e for e in teacher_episodes if len(e.assistant) >= 3][0]
+    pairs = [_episode_from_teacher(tiny_tok, ep) for _ in range(4)]
+    ids, attn, lmask, _, _ = pad_batch([p[1] for p in pairs], tiny_tok.pad_token_id)
+
+    def entropy(m):
+        with torch.no_grad():
+            return float(masked_mean(token_logprobs(m, ids, attn, with_entropy=True)[1], lmask[:, 1:]))
+
+    def steps(coeff, n):
+        cfg = _one_group_cfg(small_cfg, entropy_coeff=coeff)
+        local = _copy(model)
+        opt = torch.optim.AdamW(local.parameters(), lr=1e-3, weight_decay=0.0)
+        for _ in range(n):
+            st = rl_step(local, opt, tiny_tok, [p[0] for p in pairs], [p[1] for p in pairs], cfg.method("bao"),
+                         cfg, torch.Generator().manual_seed(0), frozenset({"answer"}))
+        return local, st
+
+    start = entropy(model)
+    assert start > 0
+    lower, st = steps(-1.0, 3)
+    assert st["train/zero_adv_episodes"] == 4
+    assert entropy(lower) < start
+    higher, _ = steps(1.0, 3)
+    assert entropy(higher) > start
+
+
 @pytest.mark.parametrize("method", ["bao", "userrl_grpo"])
 def test_repeated_rl_steps_make_successes_likelier_and_failures_less_likely(small_cfg, tiny_tok, teacher_episodes,
                                                                            method):

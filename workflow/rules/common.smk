@@ -70,7 +70,7 @@ def gym_sec(gym):
 # existed. At that value a key is left out of the train_rl params, so adding it re-runs nothing; any other
 # value is a param like the rest (``tasks: embedded`` is described by the gym's own section, already a param).
 RL_LATE_KEYS = {"tasks": "embedded", "truncated": "keep", "kl_coef": 0.0, "adv_norm": "std", "clip_eps_high": None,
-                "optimizer": "adamw", "backend": "native", "neg_weight": 1.0,
+                "optimizer": "adamw", "backend": "native", "neg_weight": 1.0, "entropy_coeff": 0.0,
                 "bf16": False, "gradient_checkpointing": False, "processes": 1}
 
 

@@ -196,6 +196,8 @@ def rl_step(model, opt, tok, episodes, traces, method, cfg, gen: torch.Generator
             kl = (kl_k3(new, ref) * mask[idx]).sum() / max(denom, 1e-8)
             loss = loss + rc.kl_coef * kl
             stats["kl_ref"] += kl.item() / rc.num_minibatches
+        if rc.entropy_coeff:  # verl's sign: loss - c * H (c < 0 minimises the entropy)
+            loss = loss - rc.entropy_coeff * (ent * mask[idx]).sum() / max(denom, 1e-8)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], rc.grad_clip)

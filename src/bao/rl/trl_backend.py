@@ -71,6 +71,8 @@ def grpo_args(cfg, seed: int, output_dir: str, world_size: int = 1, **overrides)
                          f"processes (tasks_per_step * group_size / num_minibatches must be a multiple of it)")
     if rc.kl_coef > 0:
         raise ValueError("rl.backend trl: rl.kl_coef > 0 is not wired into the trl backend yet")
+    if rc.entropy_coeff:
+        raise ValueError("rl.backend trl: rl.entropy_coeff != 0 is not wired into the trl backend yet")
     args = dict(
         output_dir=output_dir, seed=seed, max_steps=rc.steps * rc.num_minibatches,
         per_device_train_batch_size=mb // world_size, steps_per_generation=rc.num_minibatches,
