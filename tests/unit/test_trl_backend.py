@@ -141,6 +141,8 @@ def test_trl_settings_pin_the_native_update(small_cfg, tmp_path):
     assert (a.adam_beta1, a.adam_beta2, a.learning_rate) == (0.9, 0.95, 1e-3)
     assert (a.loss_type, a.beta, a.temperature, a.num_iterations) == ("dapo", 0.0, 1.0, 1)
     assert (a.epsilon, a.epsilon_high) == (0.2, 0.2)
+    assert a.entropy_coef == cfg.rl.entropy_coeff  # rl.entropy_coeff reaches TRL's entropy bonus, same sign
+    assert trl_backend.grpo_args(rl_cfg(small_cfg, entropy_coeff=-3.0), 0, str(tmp_path)).entropy_coef == -3.0
     # one generation = one RL step: 16 rollouts, 8 optimizer steps of 2, no accumulation
     assert (a.steps_per_generation, a.per_device_train_batch_size, a.gradient_accumulation_steps) == (8, 2, 1)
     assert a.generation_batch_size == 16 and a.max_steps == 16 and a.shuffle_dataset is False

@@ -25,6 +25,8 @@ gradient checkpointing (TRL: on), constant LR (TRL: linear decay), AdamW β = (0
 parameter (TRL: β₂ 0.999, no decay on biases and norms), ``loss_type="dapo"`` (the batch-wide token mean),
 log-probs of the raw logits (``temperature=1``: TRL would divide by the sampling temperature, the native
 trainer does not), one PPO pass per batch.
+``rl.entropy_coeff`` goes to TRL's ``entropy_coef`` (same sign); TRL averages the entropy over each minibatch's
+tokens, the native trainer over the whole batch's (equal when minibatches hold equal token counts).
 
 Not wired yet (errors, not silent differences): ``rl.kl_coef`` > 0; greedy validation (``rl.val_tasks``) is
 not run; there is no resumable state (a killed run restarts from ``init``).
@@ -71,8 +73,6 @@ def grpo_args(cfg, seed: int, output_dir: str, world_size: int = 1, **overrides)
                          f"processes (tasks_per_step * group_size / num_minibatches must be a multiple of it)")
     if rc.kl_coef > 0:
         raise ValueError("rl.backend trl: rl.kl_coef > 0 is not wired into the trl backend yet")
-    if rc.entropy_coeff:
-        raise ValueError("rl.backend trl: rl.entropy_coeff != 0 is not wired into the trl backend yet")
     args = dict(
         output_dir=output_dir, seed=seed, max_steps=rc.steps * rc.num_minibatches,
         per_device_train_batch_size=mb // world_size, steps_per_generation=rc.num_minibatches,
@@ -82,7 +82,9 @@ def grpo_args(cfg, seed: int, output_dir: str, world_size: int = 1, **overrides)
         max_grad_norm=rc.grad_clip, bf16=rc.bf16, fp16=False,
         activation_checkpointing=rc.gradient_checkpointing,  # transformers' gradient checkpointing
         loss_type="dapo", epsilon=rc.clip_eps, epsilon_high=rc.clip_eps_high or rc.clip_eps, beta=0.0,
-        temperature=1.0, top_entropy_quantile=1.0, entropy_coef=0.0, importance_sampling_level="token",
+        temperature=1.0, top_entropy_quantile=1.0,
+        entropy_coef=rc.entropy_coeff,  # TRL's static entropy bonus, same sign: loss - c * H (a mean per minibatch)
+        importance_sampling_level="token",
         mask_truncated_completions=False, use_vllm=False,
         # without it transformers treats a torchrun launch on a CPU as one process per rank, no DDP (gloo)
         use_cpu=not torch.cuda.is_available(),
