@@ -156,13 +156,26 @@ def verify_dir(path: str | os.PathLike, required: Iterable[str] = ()) -> None:
 
 def locked_outputs_under(root: str | os.PathLike, lock_dir: str | os.PathLike = ".snakemake/locks") -> list[str]:
     """Outputs under ``root`` that a running Snakemake process has locked (its ``<n>.output.lock`` files list
-    one path per line, relative to the working directory). Empty when no run writes there."""
+    one path per line, relative to the working directory). Empty when no run writes there.
+
+    A path inside a nested results tree of another run (a directory below ``root`` holding its own
+    ``config.resolved.yaml``, e.g. a probe's ``results_dir: results/probe``) does not count: that run reads its
+    own config."""
     r = os.path.normpath(root)
     hits = []
     for lock in sorted(Path(lock_dir).glob("*.output.lock")):
         with contextlib.suppress(OSError):
             for line in lock.read_text().splitlines():
                 p = os.path.normpath(line.strip()) if line.strip() else ""
-                if p and (p == r or p.startswith(r + os.sep)):
+                if p and (p == r or p.startswith(r + os.sep)) and not _in_nested_tree(p, r):
                     hits.append(p)
     return hits
+
+
+def _in_nested_tree(path: str, root: str) -> bool:
+    d = os.path.dirname(path)
+    while len(d) > len(root) and d.startswith(root + os.sep):
+        if os.path.exists(os.path.join(d, "config.resolved.yaml")):
+            return True
+        d = os.path.dirname(d)
+    return False

@@ -98,3 +98,20 @@ def test_outputs_locked_by_a_running_snakemake_are_found_under_their_results_dir
     assert locked_outputs_under("results/smoke", locks) == []
     assert locked_outputs_under("results-other", locks) == []  # a prefix of the name is not a parent
     assert locked_outputs_under("results", tmp_path / "none") == []
+
+
+def test_a_nested_results_tree_of_another_run_is_not_a_conflict(tmp_path):
+    """A probe run with ``results_dir: <R>/probe`` (its own config.resolved.yaml there) locks outputs below R, but
+    it reads its own config, so it does not block a run on R; a run writing R itself does."""
+    from bao.io import locked_outputs_under
+
+    R = tmp_path / "results"
+    (R / "probe").mkdir(parents=True)
+    (R / "probe/config.resolved.yaml").write_text("seed: 0\n")
+    locks = tmp_path / "locks"
+    locks.mkdir()
+    (locks / "0.output.lock").write_text(f"{R}/probe/sft/function/enhanced/seed0/ckpt\n")
+    assert locked_outputs_under(R, locks) == []
+    assert locked_outputs_under(R / "probe", locks) == [f"{R}/probe/sft/function/enhanced/seed0/ckpt"]
+    (locks / "1.output.lock").write_text(f"{R}/rl/function/bao/seed0/ckpt\n")
+    assert locked_outputs_under(R, locks) == [f"{R}/rl/function/bao/seed0/ckpt"]

@@ -36,17 +36,7 @@ _text = yaml.safe_dump(CFG.to_dict(), sort_keys=False)
 if not os.path.exists(RESOLVED) or open(RESOLVED).read() != _text:
     from bao.io import locked_outputs_under
 
-    def _other_tree(path):
-        """``path`` lies in a nested results tree of another run (a directory below R with its own resolved
-        config, e.g. a probe's ``results_dir: results/probe``): that run reads its own config, not this one."""
-        d = os.path.dirname(os.path.abspath(path))
-        while len(d) > len(os.path.abspath(R)):
-            if os.path.exists(os.path.join(d, "config.resolved.yaml")):
-                return True
-            d = os.path.dirname(d)
-        return False
-
-    _busy = [p for p in locked_outputs_under(R) if not _other_tree(p)] if os.path.exists(RESOLVED) else []
+    _busy = locked_outputs_under(R) if os.path.exists(RESOLVED) else []  # nested trees of other runs excluded
     if _busy:  # a running Snakemake writes here: its jobs still to start would read this config, not theirs
         sys.exit(f"Config error: another Snakemake run is writing {R}/ (e.g. {_busy[0]}) with a different "
                  f"config; wait for it to finish, or give this run its own --config results_dir=... "
