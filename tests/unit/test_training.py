@@ -240,14 +240,32 @@ def test_batch_token_mean_does_not_depend_on_the_minibatch_split():
         assert torch.allclose(total, M * whole, atol=1e-6)
 
 
+def _one_recorded_group(tiny_tok, teacher_episodes):
+    """Four copies of one successful teacher episode (an all-success group) and their padded batch."""
+    ep = [e for e in teacher_episodes if len(e.assistant) >= 3][0]
+    pairs = [_episode_from_teacher(tiny_tok, ep) for _ in range(4)]
+    ids, attn, lmask, _, _ = pad_batch([p[1] for p in pairs], tiny_tok.pad_token_id)
+    return pairs, ids, attn, lmask
+
+
+def _all_success_updates(model, small_cfg, tiny_tok, pairs, n, ref=None, **rl):
+    """``n`` rl_step updates of a copy of ``model`` on one all-success group (every advantage 0), so only the
+    extra loss terms in ``rl`` move it; returns the copy and the last step's statistics."""
+    cfg = _one_group_cfg(small_cfg, **rl)
+    local = _copy(model)
+    opt = torch.optim.AdamW(local.parameters(), lr=1e-3, weight_decay=0.0)
+    for _ in range(n):
+        st = rl_step(local, opt, tiny_tok, [p[0] for p in pairs], [p[1] for p in pairs], cfg.method("bao"),
+                     cfg, torch.Generator().manual_seed(0), frozenset({"answer"}), ref_model=ref)
+    return local, st
+
+
 def test_kl_loss_pulls_the_policy_toward_the_reference(small_cfg, tiny_tok, teacher_episodes):
     """rl.kl_coef > 0 with an all-success group (every advantage 0): the policy term is silent, so the only
     gradient is the KL to the reference, and the updates lower it. With kl_coef = 0 nothing moves."""
     model, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=0)
     ref, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=1)
-    ep = [e for e in teacher_episodes if len(e.assistant) >= 3][0]
-    pairs = [_episode_from_teacher(tiny_tok, ep) for _ in range(4)]
-    ids, attn, lmask, _, _ = pad_batch([p[1] for p in pairs], tiny_tok.pad_token_id)
+    pairs, ids, attn, lmask = _one_recorded_group(tiny_tok, teacher_episodes)
 
     def kl_to_ref(m):
         with torch.no_grad():
@@ -255,13 +273,7 @@ def test_kl_loss_pulls_the_policy_toward_the_reference(small_cfg, tiny_tok, teac
         return float(masked_mean(kl_k3(new, old), lmask[:, 1:]))
 
     def steps(kl_coef, n):
-        cfg = _one_group_cfg(small_cfg, kl_coef=kl_coef)
-        local = _copy(model)
-        opt = torch.optim.AdamW(local.parameters(), lr=1e-3, weight_decay=0.0)
-        for _ in range(n):
-            st = rl_step(local, opt, tiny_tok, [p[0] for p in pairs], [p[1] for p in pairs], cfg.method("bao"),
-                         cfg, torch.Generator().manual_seed(0), frozenset({"answer"}), ref_model=ref)
-        return local, st
+        return _all_success_updates(model, small_cfg, tiny_tok, pairs, n, ref=ref, kl_coef=kl_coef)
 
     start = kl_to_ref(model)
     assert start > 0
@@ -275,24 +287,16 @@ def test_kl_loss_pulls_the_policy_toward_the_reference(small_cfg, tiny_tok, teac
 def test_entropy_coeff_moves_the_entropy_its_sign_says(small_cfg, tiny_tok, teacher_episodes):
     """rl.entropy_coeff with an all-success group (every advantage 0): the policy term is silent, so the only
     gradient is the entropy term; c < 0 lowers the token-mean entropy on the batch, c > 0 raises it (verl's
-    sign), and the logged entropy of the first update is the start's."""
+    sign)."""
     model, _, _ = _sft(small_cfg, tiny_tok, _rows(teacher_episodes), seed=0)
-    ep = [e for e in teacher_episodes if len(e.assistant) >= 3][0]
-    pairs = [_episode_from_teacher(tiny_tok, ep) for _ in range(4)]
-    ids, attn, lmask, _, _ = pad_batch([p[1] for p in pairs], tiny_tok.pad_token_id)
+    pairs, ids, attn, lmask = _one_recorded_group(tiny_tok, teacher_episodes)
 
     def entropy(m):
         with torch.no_grad():
             return float(masked_mean(token_logprobs(m, ids, attn, with_entropy=True)[1], lmask[:, 1:]))
 
     def steps(coeff, n):
-        cfg = _one_group_cfg(small_cfg, entropy_coeff=coeff)
-        local = _copy(model)
-        opt = torch.optim.AdamW(local.parameters(), lr=1e-3, weight_decay=0.0)
-        for _ in range(n):
-            st = rl_step(local, opt, tiny_tok, [p[0] for p in pairs], [p[1] for p in pairs], cfg.method("bao"),
-                         cfg, torch.Generator().manual_seed(0), frozenset({"answer"}))
-        return local, st
+        return _all_success_updates(model, small_cfg, tiny_tok, pairs, n, entropy_coeff=coeff)
 
     start = entropy(model)
     assert start > 0
