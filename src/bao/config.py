@@ -310,6 +310,11 @@ class RLConfig:
     """verl's ``entropy_coeff``: ``- entropy_coeff x`` the token-mean entropy of the policy joins the loss.
     0 = off (paper/code); > 0 rewards entropy (verl's sign); < 0 is entropy minimisation (ours, as an option:
     the rollouts of the tiny SFT start differ by rare derailing tokens, not by their decisions, docs/probes.md)."""
+    replay_first_quarter: bool = False
+    """the last quarter of the steps (``steps // 4`` of them) draws the tasks of the first quarter again, step for
+    step, so the RL curve compares its first and last quarter on the same tasks (ours, on in config.yaml:
+    ``bao.eval.training_reward`` reports last minus first quarter with a paired interval; those 4 of 16 steps see
+    tasks trained on 12 steps earlier). ``false``: every step draws fresh tasks (paper/code)."""
     score_decimals: int | None = 4
     """decimals the trajectory score is rounded to before the group z-score (code: BAO's
     ``compute_turn_credits`` returns ``round(sum(turn_rewards) / 1.0, 4)``, and UserRL's mean score is rounded to
@@ -384,6 +389,14 @@ class TrainingRewardConfig:
     """sampling temperature (code: RL's rollout temperature, ``rl.temperature`` 1.0)."""
     greedy_tasks: int = 200
     """val tasks played greedily (ours: >= 200 so the greedy val score has a usable interval)."""
+    per_gym: dict = field(default_factory=dict)
+    """``{gym: {tasks, samples, greedy_tasks}}``: the keys above for one gym (ours; config.yaml gives Function-Gym,
+    whose sampled reward the RL claims are about, 200 sampled tasks, and the dearer Telepathy / Turtle episodes
+    100 greedy tasks)."""
+
+    def for_gym(self, gym: str) -> "TrainingRewardConfig":
+        """These settings with ``per_gym[gym]`` applied (``per_gym`` emptied)."""
+        return dataclasses.replace(self, **{**self.per_gym.get(gym, {}), "per_gym": {}})
 
 
 @dataclass(frozen=True)
@@ -640,10 +653,21 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"rl.kl_coef: expected a number >= 0, got {cfg.rl.kl_coef}")
     if cfg.rl.failed_rule not in ("zero_reward", "nonpositive", "below_threshold"):
         raise ConfigError("rl.failed_rule: expected 'zero_reward', 'nonpositive' or 'below_threshold'")
-    tr = cfg.training_reward
-    if tr.tasks < 1 or tr.samples < 1 or tr.greedy_tasks < 1 or tr.temperature <= 0 or tr.tasks > tr.greedy_tasks:
-        raise ConfigError("training_reward: expected tasks, samples, greedy_tasks >= 1, temperature > 0 and "
-                          f"tasks <= greedy_tasks (the sampled tasks are the first of the greedy ones), got {tr}")
+    for gym, over in cfg.training_reward.per_gym.items():
+        bad = set(over) - {"tasks", "samples", "greedy_tasks"} if isinstance(over, dict) else {"(not a mapping)"}
+        if bad:
+            raise ConfigError(f"training_reward.per_gym.{gym}: expected a mapping of tasks / samples / greedy_tasks, "
+                              f"got {', '.join(sorted(map(str, bad)))}")
+    for gym in ["", *cfg.training_reward.per_gym]:
+        tr = cfg.training_reward.for_gym(gym)
+        where = f"training_reward.per_gym.{gym}" if gym else "training_reward"
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (tr.tasks, tr.samples, tr.greedy_tasks)) \
+                or tr.tasks < 1 or tr.samples < 1 or tr.greedy_tasks < 1 or tr.temperature <= 0 \
+                or tr.tasks > tr.greedy_tasks:
+            raise ConfigError(f"{where}: expected integer tasks, samples, greedy_tasks >= 1, temperature > 0 and "
+                              "tasks <= greedy_tasks (the sampled tasks are the first of the greedy ones), got "
+                              f"tasks={tr.tasks}, samples={tr.samples}, greedy_tasks={tr.greedy_tasks}, "
+                              f"temperature={tr.temperature}")
 
 
 def config_from_dict(raw: dict) -> Config:

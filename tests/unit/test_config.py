@@ -110,7 +110,9 @@ def test_exponent_without_dot_is_a_number():
     ({"rl": {"entropy_coeff": float("nan")}}, "rl.entropy_coeff: expected a finite number"),
     ({"rl": {"bf16": True}}, "rl.bf16: needs rl.backend: trl"),
     ({"teacher": {"source": "llm"}}, "teacher.llm.kind"),
-    ({"training_reward": {"samples": 0}}, "training_reward: expected tasks, samples"),
+    ({"training_reward": {"samples": 0}}, "training_reward: expected integer tasks, samples"),
+    ({"training_reward": {"per_gym": {"function": {"task": 5}}}}, "training_reward.per_gym.function: expected a"),
+    ({"training_reward": {"per_gym": {"turtle": {"tasks": 201}}}}, "training_reward.per_gym.turtle: expected"),
     ({"training_reward": {"tasks": 300, "greedy_tasks": 200}}, "tasks <= greedy_tasks"),
     ({"training_reward": {"tasks": "many"}}, "training_reward.tasks: expected an integer"),
 ])

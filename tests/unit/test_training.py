@@ -351,3 +351,21 @@ def test_sgd_moves_each_parameter_by_lr_times_its_gradient_and_adamw_by_about_lr
         step = (1.0 - w.detach())
         expected = torch.tensor([0.2, 1e-4]) if name == "sgd" else torch.tensor([0.1, 0.1])
         assert torch.allclose(step, expected, rtol=1e-3), (name, step)
+
+
+def test_the_last_quarter_replays_the_first_quarters_task_draws():
+    """rl.replay_first_quarter: steps 12-15 of 16 draw exactly the tasks of steps 0-3 (so the RL curve has fixed
+    tasks to compare), the middle steps draw fresh ones, and with the key off every step is a fresh draw; the TRL
+    backend's task order is the same sequence."""
+    from bao.config import config_from_dict
+    from bao.rl.train import step_draw
+    from bao.rl.trl_backend import step_tasks
+
+    tasks = list(range(500))
+    on = config_from_dict({"rl": {"steps": 16, "replay_first_quarter": True}})
+    off = config_from_dict({"rl": {"steps": 16, "replay_first_quarter": False}})
+    draw = {name: [step_draw(tasks, 3, i, c.rl) for i in range(16)] for name, c in (("on", on), ("off", off))}
+    assert draw["on"][12:] == draw["on"][:4] and draw["on"][:12] == draw["off"][:12]
+    assert all(draw["off"][12 + j] != draw["off"][j] for j in range(4))
+    assert len({tuple(d) for d in draw["on"]}) == 12 and all(len(d) == on.rl.tasks_per_step for d in draw["on"])
+    assert step_tasks(tasks, on, 3) == [t for d in draw["on"] for t in d]

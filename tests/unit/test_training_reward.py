@@ -109,6 +109,47 @@ def test_pair_spec_and_mode_settings():
     cfg = config_from_dict({"training_reward": {"tasks": 5, "samples": 3, "temperature": 0.7, "greedy_tasks": 9}})
     assert TR.settings(cfg, "sampled") == {"tasks": 5, "samples": 3, "temperature": 0.7}
     assert TR.settings(cfg, "greedy") == {"tasks": 9, "samples": 1, "temperature": 0.0}
+    per = config_from_dict({"training_reward": {"tasks": 5, "greedy_tasks": 9, "per_gym": {"turtle": {"tasks": 2}}}})
+    assert TR.settings(per, "sampled", "turtle")["tasks"] == 2 and TR.settings(per, "sampled", "function")["tasks"] == 5
+    assert TR.settings(per, "greedy", "turtle")["tasks"] == 9
+
+
+def _curve(scores_by_step: list[list[float]], tasks_by_step: list[list[str]], group: int = 2) -> list[dict]:
+    return [{"step": i, "rollout/n_episodes": group * len(t), "rollout/tasks": t, "rollout/task_scores": sc}
+            for i, (sc, t) in enumerate(zip(scores_by_step, tasks_by_step))]
+
+
+def test_curve_quarters_pairs_the_last_quarter_with_the_first_on_the_same_tasks():
+    """8 steps (q = 2) x 2 tasks a step; steps 6, 7 replay the tasks of steps 0, 1. Seed 0 gains 0.5 on every
+    (step, task) unit, seed 1 gains 0 on its four: pooled delta 0.25 by hand; first-quarter mean (0 x 4 +
+    0.5 x 4) / 8."""
+    draws = [["a", "b"], ["c", "d"], ["e", "f"], ["g", "h"], ["i", "j"], ["k", "l"], ["a", "b"], ["c", "d"]]
+    mid = [[0.3, 0.3]] * 4
+    seed0 = _curve([[0.0, 0.0], [0.0, 0.0], *mid, [0.5, 0.5], [0.5, 0.5]], draws)
+    seed1 = _curve([[0.5, 0.5], [0.5, 0.5], *mid, [0.5, 0.5], [0.5, 0.5]], draws)
+    q = TR.curve_quarters([seed0, seed1], n_boot=500, seed=0)
+    assert (q["first"], q["last"], q["delta"]) == pytest.approx((0.25, 0.5, 0.25))
+    assert (q["n_tasks"], q["samples"]) == (4, 2)
+    assert 0.0 <= q["lo"] <= 0.25 <= q["hi"] <= 0.5
+    only_gains = TR.curve_quarters([seed0], n_boot=200, seed=0)  # every unit gains 0.5: no spread at all
+    assert (only_gains["lo"], only_gains["hi"]) == pytest.approx((0.5, 0.5))
+    fresh = [*draws[:6], ["m", "n"], ["o", "p"]]  # rl.replay_first_quarter off: nothing to pair
+    assert TR.curve_quarters([_curve([[0.0, 0.0]] * 8, fresh)], n_boot=10, seed=0) is None
+    assert TR.curve_quarters([seed0[:3]], n_boot=10, seed=0) is None  # under 4 steps: no quarters
+
+
+def test_table_adds_the_rl_curve_row_when_the_runs_logged_their_tasks(results):
+    from bao.io import write_jsonl
+
+    draws = [["a"], ["b"], ["c"], ["a"]]
+    for s, last in ((0, 1.0), (1, 0.5)):
+        write_jsonl(TR.curve_file(results, "function", "bao", s), _curve([[0.0], [0.2], [0.4], [last]], draws, 8))
+    df = TR.build_table(results, [TR.Pair.parse(p) for p in PAIRS], n_boot=100, seed=0)
+    curve = df[df.metric == TR.CURVE_METRIC]
+    assert list(curve.method) == ["bao"]  # UserRL-GRPO logged no curve here: no row
+    r = curve.iloc[0]
+    assert (r.sft, r.rl, r.delta, r.n_tasks, r.samples, r.n_seeds) == pytest.approx((0.0, 0.75, 0.75, 1, 8, 2))
+    assert r.start == "first quarter" and r.direction == "up"
 
 
 def test_val_tasks_are_sized_by_the_section_not_by_the_gym():

@@ -1,4 +1,5 @@
 # Shared helpers: config validation, the resolved config every CLI reads, paths and wildcard constraints.
+import dataclasses
 import os
 from pathlib import Path
 import re
@@ -71,7 +72,8 @@ def gym_sec(gym):
 # value is a param like the rest (``tasks: embedded`` is described by the gym's own section, already a param).
 RL_LATE_KEYS = {"tasks": "embedded", "truncated": "keep", "kl_coef": 0.0, "adv_norm": "std", "clip_eps_high": None,
                 "optimizer": "adamw", "backend": "native", "neg_weight": 1.0, "entropy_coeff": 0.0,
-                "bf16": False, "gradient_checkpointing": False, "processes": 1}
+                "bf16": False, "gradient_checkpointing": False, "processes": 1,
+                "replay_first_quarter": False}
 
 
 def rl_sec():

@@ -57,9 +57,10 @@ def training_reward_sections(wildcards):
     every greedy one)."""
     keep = ("tasks", "samples", "temperature") if wildcards.mode == "sampled" else ("greedy_tasks",)
     play = ("max_new_tokens", "max_episode_tokens", "batch_size", "pass_k", "threads", "on_long_prompt")
+    tr = dataclasses.asdict(CFG.training_reward.for_gym(wildcards.gym))  # this gym's sizes (`per_gym` applied)
     return [{k: v for k, v in sec("eval").items() if k in play},
             {k: v for k, v in gym_sec(wildcards.gym).items() if k not in ("n_test_tasks", "faithful_eval")},
-            CFG.seed, {k: v for k, v in sec("training_reward").items() if k in keep}]
+            CFG.seed, {k: v for k, v in tr.items() if k in keep}]
 
 
 rule training_reward_play:

@@ -158,6 +158,8 @@ def training_reward_pairs():
 rule training_reward:
     input:
         training_reward_episodes(),
+        curves=[f"{R}/rl/{g}/{m}/seed{s}/curve.jsonl" for g in GYM_NAMES for m in CFG.methods_for(g)
+                for s in CFG.seeds_for(m)],
     output:
         md=f"{R}/tables/training_reward.md",
         csv=f"{R}/tables/training_reward.csv",

@@ -15,7 +15,9 @@ SFT checkpoint(s) it started from:
   Each seed x sample of a checkpoint is one row of the task matrix; a replicate resamples the tasks (one draw
   shared by every checkpoint of the gym) and the rows, so the interval is over tasks x samples x seeds. The val
   tasks are i.i.d. draws of the training distribution (its rules / entities / puzzles are fixed, not sampled),
-  so tasks are resampled one by one, without clusters.
+  so tasks are resampled one by one, without clusters. ``rl_curve_reward`` rows: the RL curve on fixed tasks
+  (:func:`curve_quarters`), the last quarter's mean rollout reward against the first quarter's on the same tasks
+  (``rl.replay_first_quarter``), read from each run's ``curve.jsonl``.
 
     python -m bao.eval.training_reward play --config results/config.resolved.yaml --gym function \\
         --checkpoint results/rl/function/bao/seed0/ckpt --mode sampled --method bao --seed 0 \\
@@ -52,9 +54,10 @@ COLUMNS = ["gym", "method", "start", "n_seeds", "n_tasks", "samples", "metric", 
            "direction"]
 
 
-def settings(cfg, mode: str) -> dict:
-    """``{"tasks", "samples", "temperature"}`` of one mode, from ``cfg.training_reward``."""
-    tr = cfg.training_reward
+def settings(cfg, mode: str, gym: str = "") -> dict:
+    """``{"tasks", "samples", "temperature"}`` of one mode, from ``cfg.training_reward`` (with its ``per_gym``
+    entry for ``gym``)."""
+    tr = cfg.training_reward.for_gym(gym)
     if mode == "sampled":
         return {"tasks": tr.tasks, "samples": tr.samples, "temperature": tr.temperature}
     if mode == "greedy":
@@ -119,6 +122,43 @@ class Pair:
                              "function/bao:0,1,2=sft:0") from None
 
 
+CURVE_METRIC = "rl_curve_reward"
+"""the row of the RL curve: last- vs first-quarter rollout reward on the same tasks (``rl.replay_first_quarter``)."""
+
+
+def curve_file(results: Path, gym: str, method: str, seed: int) -> Path:
+    """The per-step RL log of one run (``train_rl``'s ``--curve``)."""
+    return Path(results) / "rl" / gym / method / f"seed{seed}" / "curve.jsonl"
+
+
+def curve_quarters(curves: Sequence[Sequence[dict]], n_boot: int, seed: int) -> dict | None:
+    """Last- minus first-quarter mean rollout reward of RL runs on the same tasks, seeds pooled.
+
+    Each curve's step ``n - q + j`` (``q = n // 4``) must have rolled out the tasks of step ``j``, as
+    ``rl.replay_first_quarter`` makes them; a unit is one (seed, task) of those steps and its value the group's mean
+    reward (``rollout/task_scores``). The 95% interval is a percentile bootstrap over units. ``None`` when a curve
+    is shorter than 4 steps or its quarters do not share tasks (replay off, or an old log without task ids)."""
+    import numpy as np
+
+    first, last, n_tasks, samples = [], [], 0, 0
+    for curve in curves:
+        q = len(curve) // 4
+        if q == 0:
+            return None
+        for a, b in zip(curve[:q], curve[len(curve) - q:]):
+            if "rollout/tasks" not in a or a["rollout/tasks"] != b.get("rollout/tasks"):
+                return None
+            first += a["rollout/task_scores"]
+            last += b["rollout/task_scores"]
+        n_tasks = sum(len(r["rollout/tasks"]) for r in curve[:q])
+        samples = round(curve[0]["rollout/n_episodes"] / len(curve[0]["rollout/tasks"]))
+    d = np.asarray(last) - np.asarray(first)
+    boot = d[np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))].mean(axis=1)
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    return {"first": float(np.mean(first)), "last": float(np.mean(last)), "delta": float(d.mean()),
+            "lo": float(lo), "hi": float(hi), "n_tasks": n_tasks, "samples": samples}
+
+
 def episode_file(results: Path, gym: str, method: str, seed: int, mode: str) -> Path:
     """Where ``play`` writes one checkpoint's episodes of one mode (beside its test-split evaluations)."""
     return Path(results) / "eval" / gym / method / f"seed{seed}" / f"val_{mode}" / "episodes.jsonl"
@@ -161,19 +201,34 @@ def build_table(results: Path, pairs: Sequence[Pair], n_boot: int, seed: int) ->
                             "n_tasks": n_tasks, "samples": len(named[p.method]) // len(p.seeds), "metric": metric,
                             "sft": res["methods"][ref][0], "rl": res["methods"][p.method][0], "delta": delta,
                             "lo": lo, "hi": hi, "direction": _direction(lo, hi)})
+        for p in group:  # the RL curve on fixed tasks: columns sft / rl hold its first / last quarter
+            files = [curve_file(results, gym, p.method, s) for s in p.seeds]
+            if not all(f.exists() for f in files):
+                continue
+            q = curve_quarters([read_jsonl(f) for f in files], n_boot, seed)
+            if q is not None:
+                out.append({"gym": gym, "method": p.method, "start": "first quarter", "n_seeds": len(p.seeds),
+                            "n_tasks": q["n_tasks"], "samples": q["samples"], "metric": CURVE_METRIC,
+                            "sft": q["first"], "rl": q["last"], "delta": q["delta"], "lo": q["lo"], "hi": q["hi"],
+                            "direction": _direction(q["lo"], q["hi"])})
     return pd.DataFrame(out, columns=COLUMNS)
 
 
 def note(cfg) -> str:
     tr = cfg.training_reward
+    sizes = "; ".join(f"{g}: {o}" for g, o in tr.per_gym.items())
     return (f"Fixed `val` tasks (fresh draws of the training distribution, never the test split), the same for "
             f"every checkpoint: `sampled_*` = the first {tr.tasks} tasks x {tr.samples} samples at temperature "
             f"{tr.temperature:g} (what RL optimises; same sampling seed for every checkpoint), `greedy_val_score` = "
-            f"{tr.greedy_tasks} tasks at temperature 0. sft = the SFT start(s) of the method, rl = its RL seeds "
+            f"{tr.greedy_tasks} tasks at temperature 0{f' (per gym: {sizes})' if sizes else ''}. sft = the SFT "
+            "start(s) of the method, rl = its RL seeds "
             f"pooled, delta = rl - sft with a 95% paired-bootstrap interval ({cfg.eval.n_boot} replicates): each "
             "replicate resamples the tasks (one draw for every checkpoint of the gym) and the rows of the task "
             "matrix (one per seed x sample of a checkpoint), i.e. tasks x samples x seeds. direction: up / down "
-            "when the interval excludes 0, else unresolved.")
+            f"when the interval excludes 0, else unresolved. `{CURVE_METRIC}`: the RL curve on fixed tasks, "
+            "SFT = the mean rollout reward of the first quarter of the RL steps, RL = of the last quarter, which "
+            "replays the first quarter's tasks (`rl.replay_first_quarter`; n = tasks per seed x group size); the "
+            "interval resamples the (seed, task) units.")
 
 
 def write_outputs(df: pd.DataFrame, md: Path, csv: Path, json: Path | None, cfg) -> None:
@@ -232,7 +287,7 @@ def main(argv: list[str] | None = None) -> None:
         from bao.io import write_json, write_jsonl
         from bao.provenance import provenance
 
-        st = settings(cfg, a.mode)
+        st = settings(cfg, a.mode, a.gym)
         t0 = time.time()
         eps = play(cfg, a.checkpoint, a.gym, **st)
         metrics = summarize(eps, range(1, cfg.eval.pass_k + 1))

@@ -232,6 +232,25 @@ def rl_tasks(g, cfg) -> tuple[list, list, object]:
     return g.tasks(cfg, "train"), val, g.env_factory(cfg, "train")
 
 
+def step_draw(tasks: list, seed: int, step: int, rc) -> list:
+    """The ``rl.tasks_per_step`` tasks of one step, drawn from (seed, step). With ``rl.replay_first_quarter`` the
+    last ``steps // 4`` steps draw as the first ones did (step ``steps - q + j`` replays step ``j``), so the RL curve
+    has a first and a last quarter on the same tasks (:func:`bao.eval.training_reward.curve_quarters`)."""
+    q = rc.steps // 4 if rc.replay_first_quarter else 0
+    source = step - (rc.steps - q) if q and step >= rc.steps - q else step
+    return rng(seed, "rl-tasks", source).sample(tasks, rc.tasks_per_step)
+
+
+def task_scores(episodes) -> dict:
+    """``rollout/tasks`` (task ids, in order of first appearance) and ``rollout/task_scores`` (each task's mean
+    episode reward this step): the per-task RL curve that :func:`bao.eval.training_reward.curve_quarters` pairs."""
+    by_task: dict[str, list[float]] = {}
+    for e in episodes:
+        by_task.setdefault(e.task_id, []).append(e.total_reward)
+    return {"rollout/tasks": list(by_task),
+            "rollout/task_scores": [round(sum(v) / len(v), 6) for v in by_task.values()]}
+
+
 def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = None, progress: bool = True,
           gym: str = "function", state: TrainState | None = None, device=None):
     """``rl.steps`` GRPO steps from ``init``. Every sub-seed is derived from (seed, step), so with ``state``
@@ -292,14 +311,15 @@ def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = N
         bar = tqdm(total=rc.steps, initial=start, desc=f"rl[{gym}/{method_name}]", unit="step", dynamic_ncols=True)
     for step in range(start, rc.steps):
         t0 = time.time()
-        chosen = rng(seed, "rl-tasks", step).sample(tasks, rc.tasks_per_step)
+        chosen = step_draw(tasks, seed, step, rc)
         batch = [t for t in chosen for _ in range(rc.group_size)]
         samples = [k for _ in chosen for k in range(rc.group_size)]
         gen = torch_generator(seed, "rollout", step, device=device)  # on the CPU the stream of every earlier run
         results = rollout(model, tok, env_factory, batch, settings, gen, samples)
         episodes, traces = [r[0] for r in results], [r[1] for r in results]
         t_roll = time.time() - t0
-        row = {"step": step, **{f"rollout/{k}": round(v, 6) for k, v in summarize(episodes, range(1, 2)).items()}}
+        row = {"step": step, **{f"rollout/{k}": round(v, 6) for k, v in summarize(episodes, range(1, 2)).items()},
+               **task_scores(episodes)}
         row.update(rl_step(model, opt, tok, episodes, traces, method, cfg, torch_generator(seed, "ppo", step),
                            user_choices, t_pen=g.t_pen(cfg), success_threshold=g.success_threshold(cfg),
                            ref_model=ref_model))

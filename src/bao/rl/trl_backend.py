@@ -47,8 +47,8 @@ from bao.eval.metrics import summarize
 from bao.gyms import GYMS
 from bao.policy.model import load_policy, load_tokenizer
 from bao.policy.rollout import GenSettings, rollout
-from bao.rl.train import batch_advantages, make_optimizer, minibatch_rows, rl_tasks
-from bao.seeding import rng, torch_generator
+from bao.rl.train import batch_advantages, make_optimizer, minibatch_rows, rl_tasks, step_draw, task_scores
+from bao.seeding import torch_generator
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func's warning: the pin and the tests cover it
 from datasets import Dataset  # noqa: E402
@@ -189,6 +189,7 @@ class BaoGRPOTrainer(GRPOTrainer):
             out.append(mb)
         self._step_row = {"step": step,
                           **{f"rollout/{k}": round(v, 6) for k, v in summarize(episodes, range(1, 2)).items()},
+                          **task_scores(episodes),
                           **b.stats(rc), "rollout/gen_tokens": sum(t.n_tokens for e in episodes for t in e.turns)}
         self._step_row["time/rollout_s"] = round(t_roll, 2)
         self._step_t0 = t0
@@ -246,9 +247,8 @@ def _prompt_len(trace) -> int:
 
 
 def step_tasks(tasks, cfg, seed: int) -> list:
-    """The native trainer's tasks of every step, in order: ``rl.tasks_per_step`` drawn per step from (seed, step)."""
-    rc = cfg.rl
-    return [t for step in range(rc.steps) for t in rng(seed, "rl-tasks", step).sample(tasks, rc.tasks_per_step)]
+    """The native trainer's tasks of every step, in order (:func:`bao.rl.train.step_draw`)."""
+    return [t for step in range(cfg.rl.steps) for t in step_draw(tasks, seed, step, cfg.rl)]
 
 
 def train(cfg, method_name: str, init: str, seed: int, log_path: Path | None = None, progress: bool = True,
