@@ -389,14 +389,14 @@ class TrainingRewardConfig:
     """sampling temperature (code: RL's rollout temperature, ``rl.temperature`` 1.0)."""
     greedy_tasks: int = 200
     """val tasks played greedily (ours: >= 200 so the greedy val score has a usable interval)."""
-    per_gym: dict = field(default_factory=dict)
+    per_gym: dict | None = None
     """``{gym: {tasks, samples, greedy_tasks}}``: the keys above for one gym (ours; config.yaml gives Function-Gym,
     whose sampled reward the RL claims are about, 200 sampled tasks, and the dearer Telepathy / Turtle episodes
-    100 greedy tasks)."""
+    100 greedy tasks). An overlay that resizes the section sets ``per_gym: null`` to drop these."""
 
     def for_gym(self, gym: str) -> "TrainingRewardConfig":
-        """These settings with ``per_gym[gym]`` applied (``per_gym`` emptied)."""
-        return dataclasses.replace(self, **{**self.per_gym.get(gym, {}), "per_gym": {}})
+        """These settings with ``per_gym[gym]`` applied (``per_gym`` dropped)."""
+        return dataclasses.replace(self, **{**(self.per_gym or {}).get(gym, {}), "per_gym": None})
 
 
 @dataclass(frozen=True)
@@ -653,12 +653,12 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"rl.kl_coef: expected a number >= 0, got {cfg.rl.kl_coef}")
     if cfg.rl.failed_rule not in ("zero_reward", "nonpositive", "below_threshold"):
         raise ConfigError("rl.failed_rule: expected 'zero_reward', 'nonpositive' or 'below_threshold'")
-    for gym, over in cfg.training_reward.per_gym.items():
+    for gym, over in (cfg.training_reward.per_gym or {}).items():
         bad = set(over) - {"tasks", "samples", "greedy_tasks"} if isinstance(over, dict) else {"(not a mapping)"}
         if bad:
             raise ConfigError(f"training_reward.per_gym.{gym}: expected a mapping of tasks / samples / greedy_tasks, "
                               f"got {', '.join(sorted(map(str, bad)))}")
-    for gym in ["", *cfg.training_reward.per_gym]:
+    for gym in ["", *(cfg.training_reward.per_gym or {})]:
         tr = cfg.training_reward.for_gym(gym)
         where = f"training_reward.per_gym.{gym}" if gym else "training_reward"
         if any(isinstance(v, bool) or not isinstance(v, int) for v in (tr.tasks, tr.samples, tr.greedy_tasks)) \

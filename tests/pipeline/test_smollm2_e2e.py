@@ -22,7 +22,7 @@ SMOKE = {
     "teacher": {"n_episodes": 16},
     "sft": {"steps": 3, "batch_size": 2, "warmup_steps": 1},
     "rl": {"steps": 1, "tasks_per_step": 1, "group_size": 2, "val_tasks": 2, "val_every": 1},
-    "training_reward": {"tasks": 2, "samples": 1, "greedy_tasks": 2},
+    "training_reward": {"tasks": 2, "samples": 1, "greedy_tasks": 2, "per_gym": None},
 }
 
 

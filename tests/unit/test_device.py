@@ -51,8 +51,11 @@ def _traces_digest(results) -> str:
     return _digest(*parts)
 
 
+LATER_CURVE_KEYS = ("rollout/tasks", "rollout/task_scores")  # logged since the values were recorded
+
+
 def _no_times(curve):
-    return [{k: v for k, v in r.items() if not k.startswith("time/")} for r in curve]
+    return [{k: v for k, v in r.items() if not k.startswith("time/") and k not in LATER_CURVE_KEYS} for r in curve]
 
 
 def cpu_fingerprints(small_cfg, tok, teacher_episodes, tmp: Path) -> dict[str, str]:

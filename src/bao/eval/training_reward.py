@@ -216,7 +216,7 @@ def build_table(results: Path, pairs: Sequence[Pair], n_boot: int, seed: int) ->
 
 def note(cfg) -> str:
     tr = cfg.training_reward
-    sizes = "; ".join(f"{g}: {o}" for g, o in tr.per_gym.items())
+    sizes = "; ".join(f"{g}: {o}" for g, o in (tr.per_gym or {}).items())
     return (f"Fixed `val` tasks (fresh draws of the training distribution, never the test split), the same for "
             f"every checkpoint: `sampled_*` = the first {tr.tasks} tasks x {tr.samples} samples at temperature "
             f"{tr.temperature:g} (what RL optimises; same sampling seed for every checkpoint), `greedy_val_score` = "
