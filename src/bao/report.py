@@ -98,7 +98,8 @@ def build(results: Path, cfg, config_path: str) -> str:
             lines += [ln for ln in body if ln.startswith("|")] + [""]
         if name == "training_reward":
             body = [ln for ln in md.read_text().split("\n") if ln.startswith("|")]
-            lines += body[:2] + [ln for ln in body[2:] if "| sampled_reward |" in ln] + [""]
+            keep = ("| sampled_reward |", "| rl_curve_reward |")  # the reward RL optimises: vs SFT, and along RL
+            lines += body[:2] + [ln for ln in body[2:] if any(k in ln for k in keep)] + [""]
     per_gym = sorted((results / "tables").glob("*_summary.md"))
     if per_gym:
         lines += ["Per-gym summaries over every split (mean ± std over seeds): " +
