@@ -8,10 +8,16 @@ newer than its other inputs) treats those gyms as done and runs only the rest of
 
 Packed, per gym: every evaluation (``eval/<gym>/**``: metrics and episodes), each RL run's ``curve.jsonl`` and
 ``metrics.json``, each SFT run's ``metrics.json``, the teacher-data statistics and the gym's benchmark files (the
-per-rule CPU times). Not packed: checkpoints, teacher episodes, tokenizers (tens of MB a gym, and rebuilt by the
-pipeline whenever a job that reads them has to run again).
+per-rule CPU times). Not packed by default: checkpoints, teacher episodes, tokenizers (tens of MB a gym, and
+rebuilt by the pipeline whenever a job that reads them has to run again).
+
+A gym stopped half-way needs more: an RL run still to train reads its SFT checkpoint, and rebuilding that from a
+fresh tokenizer makes every carried output of the gym older than its inputs (Snakemake then reruns them all).
+``--checkpoints sft`` also packs the gym's SFT checkpoints; ``--checkpoints all`` packs every RL checkpoint too
+(for RL runs whose evaluations are not all done). A checkpoint of the embedded model is ~7 MB.
 
     python -m bao.carry save --gyms function --out results/carry/function.tar.gz
+    python -m bao.carry save --gyms telepathy turtle --checkpoints sft --out results/carry/tt.tar.gz  # half-way
     python -m bao.carry restore results/carry/function.tar.gz
     .venv/bin/snakemake --cores all            # builds the other gyms, then the tables of all of them
 """
@@ -25,18 +31,26 @@ from pathlib import Path
 from bao.io import MissingInput
 
 
-def members(results: Path, data: Path, gym: str) -> list[Path]:
+CHECKPOINTS = ("none", "sft", "all")
+
+
+def members(results: Path, data: Path, gym: str, checkpoints: str = "none") -> list[Path]:
     """The files of one gym that ``save`` packs (sorted; paths as found under ``results`` and ``data``)."""
+    if checkpoints not in CHECKPOINTS:
+        raise ValueError(f"checkpoints must be one of {', '.join(CHECKPOINTS)}, not {checkpoints!r}")
     found = [p for p in (results / "eval" / gym).rglob("*") if p.is_file()]
     found += [p for p in (results / "rl" / gym).glob("*/seed*/*") if p.name in ("curve.jsonl", "metrics.json")]
     found += list((results / "sft" / gym).glob("*/seed*/metrics.json"))
     found += list((data / "teacher" / gym).glob("*.stats.json"))
     found += [p for p in (results / "benchmarks").rglob("*.tsv") if p.stem == gym or p.stem.startswith(f"{gym}_")]
+    stages = {"none": (), "sft": ("sft",), "all": ("sft", "rl")}[checkpoints]
+    for stage in stages:  # each file of each checkpoint directory, Snakemake's .snakemake_timestamp included
+        found += [p for p in (results / stage / gym).glob("*/seed*/ckpt/**/*") if p.is_file()]
     return sorted(found)
 
 
-def save(results: Path, data: Path, gyms: list[str], out: Path) -> list[Path]:
-    files = [f for g in gyms for f in members(results, data, g)]
+def save(results: Path, data: Path, gyms: list[str], out: Path, checkpoints: str = "none") -> list[Path]:
+    files = [f for g in gyms for f in members(results, data, g, checkpoints)]
     missing = [g for g in gyms if not any(f.is_relative_to(results / "eval" / g) for f in files)]
     if missing:
         raise MissingInput(f"no evaluations of {', '.join(missing)} under {results}/eval: nothing to carry")
@@ -66,11 +80,13 @@ def main(argv: list[str] | None = None) -> None:
     sv.add_argument("--results", default="results", help="results directory (default: results)")
     sv.add_argument("--data", default="data", help="data directory (default: data)")
     sv.add_argument("--out", required=True, help="archive to write (.tar.gz)")
+    sv.add_argument("--checkpoints", choices=CHECKPOINTS, default="none",
+                    help="also pack checkpoints: sft (a gym stopped before its RL runs finished), all (+ RL ones)")
     rs = sub.add_parser("restore", help="unpack an archive in place, modification times kept")
     rs.add_argument("archive")
     a = p.parse_args(argv)
     if a.cmd == "save":
-        files = save(Path(a.results), Path(a.data), a.gyms, Path(a.out))
+        files = save(Path(a.results), Path(a.data), a.gyms, Path(a.out), a.checkpoints)
         print(f"carry: {len(files)} files of {', '.join(a.gyms)} -> {a.out} ({Path(a.out).stat().st_size / 1e6:.1f} MB)")
     else:
         names = restore(Path(a.archive))

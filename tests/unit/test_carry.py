@@ -44,3 +44,19 @@ def test_a_gym_without_evaluations_and_a_missing_archive_are_one_line_errors(tmp
         carry.save(tmp_path / "results", tmp_path / "data", ["turtle"], tmp_path / "t.tar.gz")
     with pytest.raises(MissingInput, match="no such archive"):
         carry.restore(tmp_path / "none.tar.gz")
+
+
+def test_checkpoints_are_packed_only_when_asked_sft_or_all(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = ["results/eval/turtle/guess_spam/seed0/test/metrics.json"]
+    sft = ["results/sft/turtle/enhanced/seed0/ckpt/model.safetensors",
+           "results/sft/turtle/enhanced/seed0/ckpt/.snakemake_timestamp"]
+    rl = ["results/rl/turtle/bao/seed1/ckpt/model.safetensors"]
+    for f in base + sft + rl + ["results/sft/function/enhanced/seed0/ckpt/model.safetensors"]:
+        _touch(tmp_path / f)
+    r, d = carry.Path("results"), carry.Path("data")
+    assert sorted(map(str, carry.members(r, d, "turtle"))) == sorted(base)
+    assert sorted(map(str, carry.members(r, d, "turtle", "sft"))) == sorted(base + sft)
+    assert sorted(map(str, carry.members(r, d, "turtle", "all"))) == sorted(base + sft + rl)
+    with pytest.raises(ValueError, match="checkpoints must be one of"):
+        carry.members(r, d, "turtle", "some")
