@@ -44,7 +44,7 @@ browser:
 	  && echo "installed $$(chromium --version)"; } || echo "no Chromium: the report's browser test will skip (CI fails it)"
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/rollout_throughput.py
