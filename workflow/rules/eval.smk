@@ -1,4 +1,6 @@
 # Evaluation: greedy episodes of every method x seed x split (and of the scripted reference policies).
+# Evaluations go before further training (`priority`): a grid stopped part-way leaves each trained run measured,
+# so its checkpoint is not needed again (`python -m bao.carry` carries results, not checkpoints).
 
 
 rule evaluate:
@@ -18,6 +20,7 @@ rule evaluate:
     benchmark:
         f"{R}/benchmarks/evaluate/{{gym}}_{{evalmethod}}_seed{{seed}}_{{split}}.tsv"
     threads: CFG.eval.threads
+    priority: 1
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m bao.eval.run --config {params.cfg} --gym {wildcards.gym}"
         " {params.policy}"
@@ -80,6 +83,7 @@ rule training_reward_play:
     benchmark:
         f"{R}/benchmarks/training_reward_play/{{gym}}_{{evalmethod}}_seed{{seed}}_{{mode}}.tsv"
     threads: CFG.eval.threads
+    priority: 1
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m bao.eval.training_reward play --config {params.cfg}"
         " --gym {wildcards.gym} --checkpoint {input.ckpt} --mode {wildcards.mode}"
