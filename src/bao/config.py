@@ -150,6 +150,10 @@ class TeacherConfig:
     """chance the teacher commits with 2-3 candidate answers left, so the data shows recovery from a wrong answer."""
     probe_pool_size: int = 24
     """candidate probes the teacher scores per turn (most informative wins)."""
+    mistake_prob: float = 0.0
+    """Function-Gym (ours): the chance that an episode's first answer is a deliberate wrong one, kept in the data
+    as context but not trained on (SFT loss mask 0), so SFT learns the recovery after a wrong answer without
+    learning to guess; 0 = off (paper/code: no such episodes)."""
     think: str = "full"
     """Function-Gym's enhanced think block: ``full`` (ours: Memory, Check, Revise, Test, Plan; ~70 think tokens a
     decision) or ``compact`` (ours: the latest probe, wrong answers, the answer's Test arithmetic and a short plan).
@@ -555,6 +559,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"ablation.gyms: expected names from {GYMS.names()}, got {cfg.ablation.gyms}")
     if cfg.ablation.seeds < 1:
         raise ConfigError("ablation.seeds: need at least 1")
+    if not 0.0 <= cfg.teacher.mistake_prob <= 1.0:
+        raise ConfigError(f"teacher.mistake_prob: expected a probability in [0, 1], got {cfg.teacher.mistake_prob}")
     if cfg.teacher.think not in ("full", "compact"):
         raise ConfigError(f"teacher.think: expected 'full' or 'compact', got {cfg.teacher.think!r}")
     if cfg.function.value_min > cfg.function.value_max:

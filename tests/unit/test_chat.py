@@ -1,5 +1,7 @@
 """The rollout's incremental token ids equal the chat template's rendering of the same conversation."""
 
+import pytest
+
 from bao.policy import chat
 from bao.sft.data import encode_episode
 
@@ -28,6 +30,19 @@ def test_loss_mask_covers_exactly_the_assistant_messages(tiny_tok, teacher_episo
     ex = encode_episode(tiny_tok, ep.messages, ep.assistant, ep.feedback)
     trained = tiny_tok.decode([i for i, m in zip(ex.ids, ex.mask) if m], skip_special_tokens=False)
     assert trained == "".join(a + chat.IM_END for a in ep.assistant)
+
+
+def test_a_message_marked_untrained_gets_loss_mask_zero(tiny_tok, teacher_episodes):
+    ep = teacher_episodes[0]
+    assert len(ep.assistant) >= 2
+    flags = [True] * len(ep.assistant)
+    flags[1] = False
+    ex = encode_episode(tiny_tok, ep.messages, ep.assistant, ep.feedback, flags)
+    trained = tiny_tok.decode([i for i, m in zip(ex.ids, ex.mask) if m], skip_special_tokens=False)
+    assert trained == "".join(a + chat.IM_END for k, a in enumerate(ep.assistant) if k != 1)
+    assert ex.ids == encode_episode(tiny_tok, ep.messages, ep.assistant, ep.feedback).ids
+    with pytest.raises(ValueError, match="flags for"):
+        encode_episode(tiny_tok, ep.messages, ep.assistant, ep.feedback, flags[:1])
 
 
 def test_digits_are_single_tokens(tiny_tok):

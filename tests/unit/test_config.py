@@ -106,6 +106,7 @@ def test_exponent_without_dot_is_a_number():
     ({"resume": {"sft_every": -1}}, "resume.sft_every: expected an integer >= 0"),
     ({"teacher": {"source": "oracle"}}, "teacher.source"),
     ({"teacher": {"think": "terse"}}, "teacher.think: expected 'full' or 'compact'"),
+    ({"teacher": {"mistake_prob": 1.5}}, "teacher.mistake_prob: expected a probability"),
     ({"rl": {"neg_weight": 2.0}}, "rl.neg_weight: expected a factor in [0, 1]"),
     ({"rl": {"entropy_coeff": float("nan")}}, "rl.entropy_coeff: expected a finite number"),
     ({"rl": {"bf16": True}}, "rl.bf16: needs rl.backend: trl"),

@@ -47,3 +47,27 @@ def test_compact_think_takes_the_same_actions_in_fewer_characters(small_cfg):
         assert all(len(b.think) < len(a.think) for a, b in zip(pf, pc))
         assert all("Test:" in p.think for p in pc if p.choice == "answer")
         assert not any("Check:" in p.think for p in pc)
+
+
+def test_a_deliberate_mistake_is_context_only_and_leaves_other_episodes_unchanged(small_cfg):
+    """``teacher.mistake_prob``: a mistake episode's first answer is wrong (the env says so), that message alone
+    is marked not trained on, the episode still succeeds; every other episode is the one mistake_prob 0 writes,
+    and default rows carry no ``trained`` key."""
+    import dataclasses
+
+    base = generate(small_cfg, "enhanced", 60, seed=9)
+    cfg = dataclasses.replace(small_cfg, teacher=dataclasses.replace(small_cfg.teacher, mistake_prob=0.5))
+    mixed = generate(cfg, "enhanced", 60, seed=9)
+    assert all("trained" not in e.row() for e in base)
+    masked = [e for e in mixed if e.trained is not None]
+    assert 10 <= len(masked) <= 45
+    for b, m in zip(base, mixed):
+        if m.trained is None:
+            assert m.row() == b.row()
+    for e in masked:
+        assert e.trained.count(False) == 1
+        i = e.trained.index(False)
+        assert parse_assistant(e.assistant[i]).choice == "answer"
+        assert e.feedback[i].startswith("Your answer is wrong")
+        assert all(parse_assistant(a).choice != "answer" for a in e.assistant[:i])
+        assert "Revise:" in e.assistant[i + 1] and e.success and e.num_answers >= 2

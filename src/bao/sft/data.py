@@ -1,7 +1,8 @@
 """Teacher episodes -> token ids + loss masks, built from the same chat pieces the rollout appends.
 
 Only assistant tokens are trained on (the closing ``<|im_end|>`` included); system, user and tool-observation
-tokens have loss mask 0.
+tokens have loss mask 0, and so has an assistant message the teacher marks as not trained on (``trained``: a
+deliberate mistake that only gives the context for the recovery after it).
 """
 
 from __future__ import annotations
@@ -19,16 +20,19 @@ class Example:
     mask: list[int]
 
 
-def encode_episode(tok, messages, assistant: list[str], feedback: list[str]) -> Example:
+def encode_episode(tok, messages, assistant: list[str], feedback: list[str],
+                   trained: list[bool] | None = None) -> Example:
     def enc(s):
         return tok(s, add_special_tokens=False)["input_ids"]
 
+    if trained is not None and len(trained) != len(assistant):
+        raise ValueError(f"trained has {len(trained)} flags for {len(assistant)} assistant messages")
     ids = enc(render_prompt(messages))
     mask = [0] * len(ids)
     for i, a in enumerate(assistant):
         a_ids = enc(a + IM_END)
         ids += a_ids
-        mask += [1] * len(a_ids)
+        mask += [int(trained is None or trained[i])] * len(a_ids)
         if i + 1 < len(assistant):  # the last feedback is never shown to the policy
             o_ids = enc(render_observation(feedback[i]))
             ids += o_ids

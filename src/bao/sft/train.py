@@ -67,7 +67,8 @@ def train(cfg, teacher_rows: list[dict], tok, seed: int, progress: bool = True, 
     uninterrupted run."""
     torch.set_num_threads(cfg.sft.threads)
     model = init_policy(cfg.model, tok, derive_seed(seed, "init")).to(device)  # initialised on the CPU, then moved
-    examples = [encode_episode(tok, r["messages"], r["assistant"], r["feedback"]) for r in teacher_rows]
+    examples = [encode_episode(tok, r["messages"], r["assistant"], r["feedback"], r.get("trained"))
+                for r in teacher_rows]
     kept = [e for e in examples if len(e.ids) <= cfg.sft.max_seq_len]
     if not kept:
         raise SystemExit(f"sft: no teacher episode fits sft.max_seq_len={cfg.sft.max_seq_len}")

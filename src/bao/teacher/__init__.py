@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 @dataclass
 class TeacherEpisode:
-    """One teacher episode as SFT consumes it: the opening messages, each assistant message and each feedback."""
+    """One teacher episode as SFT consumes it: the opening messages, each assistant message and each feedback.
+    ``trained``: per assistant message, whether SFT trains on it (``None``: all; a deliberate mistake shown only
+    as context is ``False``)."""
 
     task_id: str
     messages: list
@@ -15,6 +17,11 @@ class TeacherEpisode:
     feedback: list[str]
     success: bool
     num_answers: int
+    trained: list[bool] | None = None
+
+    def row(self) -> dict:
+        """The JSONL row (``trained`` only where some message is not trained on: default data stays as it was)."""
+        return {k: v for k, v in self.__dict__.items() if not (k == "trained" and v is None)}
 
 
 STYLES = ("enhanced", "plain")

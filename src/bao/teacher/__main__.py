@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.time()
     eps = GYMS.get(a.gym).sft_episodes(cfg, a.style, cfg.teacher.n_episodes, cfg.seed, progress=True)
     kept = [e for e in eps if e.success]
-    write_jsonl(a.out, [e.__dict__ for e in kept])
+    write_jsonl(a.out, [e.row() for e in kept])
     n = max(1, len(eps))
     stats = {
         "gym": a.gym, "style": a.style, "episodes": len(eps), "kept_successful": len(kept),
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
         "mean_turns": sum(len(e.assistant) for e in eps) / n,
         "mean_answers": sum(e.num_answers for e in eps) / n,
         "first_answer_correct": sum(1 for e in eps if e.success and e.num_answers == 1) / n,
+        "masked_mistakes": sum(1 for e in eps if e.trained is not None and not all(e.trained)) / n,
         "provenance": provenance(cfg, seed=cfg.seed, wall_time_s=time.time() - t0),
     }
     write_json(Path(a.out).with_suffix(".stats.json"), stats)

@@ -26,6 +26,12 @@ BAO's teacher is unknown, this one is ours):
 probe result, the wrong answers and a one-clause plan; an answer turn adds the test case and the ``Test:``
 computation (the arithmetic the answer needs); ``Check:`` and the restated test case on probe turns are dropped.
 
+``teacher.mistake_prob`` (ours): in that share of episodes the first answer is a deliberate wrong one (the value
+of another rule of the grammar, with that rule's ``Test:`` arithmetic), which SFT sees as context but does not
+train on; the turns after it show the recovery (``Revise:``, then the teacher's own next decision). The
+policy's own greedy failures are almost all after a wrong first answer, which it recovers from in ~5% of
+episodes ([probes.md](../../../docs/probes.md)); the teacher's data shows a wrong answer in few episodes only.
+
 The **plain** teacher takes exactly the same actions with an empty think block (the "-enhancement" ablation).
 """
 
@@ -104,8 +110,9 @@ THINK_FORMS = ("full", "compact")
 
 class FunctionTeacher(ScriptedTeacher):
     def __init__(self, spec: ProceduralSpec, style: str, early_commit_prob: float, probe_pool_size: int,
-                 horizon: int, seed: int, think: str = "full"):
+                 horizon: int, seed: int, think: str = "full", mistake_prob: float = 0.0):
         super().__init__(style, early_commit_prob, horizon)
+        self.p_mistake = mistake_prob
         if think not in THINK_FORMS:
             raise ValueError(f"teacher.think must be one of {THINK_FORMS}, got {think!r}")
         self.compact = think == "compact"
@@ -148,6 +155,10 @@ class FunctionTeacher(ScriptedTeacher):
         assistant, feedback = [], []
         success, n_answers, early_used = False, 0, 0
         last_feedback = ""
+        trained: list[bool] = []
+        # its own stream, so episodes without a mistake are the same as with mistake_prob 0
+        mistake = self.p_mistake > 0 and rng(seed, "teacher-mistake", task.task_id).random() < self.p_mistake
+        mg = rng(seed, "teacher-mistake-rule", task.task_id)
         for turn in range(self.horizon):
             left = self.horizon - turn
             think: list[str] = []
@@ -176,6 +187,9 @@ class FunctionTeacher(ScriptedTeacher):
                 if commit and preds:
                     value = preds.most_common(1)[0][0]
                     hyp = next(r for r in cands if self._safe(r, test) == value)
+                    if mistake and n_answers == 0 and left >= 3:  # the deliberate wrong first answer (not trained on)
+                        hyp, value = self._wrong_rule(mg, test, set(preds))
+
                     steps, _ = explain(hyp, test)
                     how = "sure" if n_values == 1 else f"{n_values} answers possible, guess"
                     if self.compact:
@@ -194,6 +208,7 @@ class FunctionTeacher(ScriptedTeacher):
                     choice, content = "action", " ".join(map(str, probe))
             text = render_assistant("\n".join(t for t in think if t) if self.style == "enhanced" else "", choice,
                                     content)
+            trained.append(not (choice == "answer" and mistake and n_answers == 0 and left >= 3))
             obs, reward, term, trunc, info = env.step(format_action(choice, content))
             assistant.append(text)
             feedback.append(obs)
@@ -215,7 +230,17 @@ class FunctionTeacher(ScriptedTeacher):
                 success = bool(info.get("success"))
                 break
         return TeacherEpisode(task.task_id, [dict(m) for m in task.messages], assistant, feedback, success,
-                              n_answers)
+                              n_answers, trained if not all(trained) else None)
+
+    def _wrong_rule(self, g, test, right_values):
+        """A rule of the grammar whose test-case value no current candidate predicts, and that value."""
+        order = list(range(len(self.hypotheses)))
+        g.shuffle(order)
+        for i in order:
+            v = self._safe(self.hypotheses[i], test)
+            if v is not None and v not in right_values:
+                return self.hypotheses[i], v
+        raise RuntimeError("no rule of the grammar gives a wrong test-case value")
 
     @staticmethod
     def _safe(rule, case):
@@ -263,7 +288,8 @@ def procedural_tasks(cfg, split: str, n: int | None = None, seed: int | None = N
 
 def generate(cfg, style: str, n: int, seed: int, progress: bool = False) -> list[TeacherEpisode]:
     teacher = FunctionTeacher(spec_from_config(cfg.function), style, cfg.teacher.early_commit_prob,
-                              cfg.teacher.probe_pool_size, cfg.function.horizon, cfg.seed, cfg.teacher.think)
+                              cfg.teacher.probe_pool_size, cfg.function.horizon, cfg.seed, cfg.teacher.think,
+                              cfg.teacher.mistake_prob)
     tasks = procedural_tasks(cfg, "train", n=n, seed=seed)
     it = tasks
     if progress:
