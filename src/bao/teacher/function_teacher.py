@@ -158,10 +158,10 @@ class FunctionTeacher(ScriptedTeacher):
         trained: list[bool] = []
         # its own stream, so episodes without a mistake are the same as with mistake_prob 0
         mistake = self.p_mistake > 0 and rng(seed, "teacher-mistake", task.task_id).random() < self.p_mistake
-        mg = rng(seed, "teacher-mistake-rule", task.task_id)
         for turn in range(self.horizon):
             left = self.horizon - turn
             think: list[str] = []
+            deliberate = False  # this turn's answer is the deliberate mistake (not trained on)
             if test is None:
                 choice, content = "search", "test"
                 think.append(f"Plan: {left} left; get the test case." if self.compact else
@@ -187,9 +187,10 @@ class FunctionTeacher(ScriptedTeacher):
                 if commit and preds:
                     value = preds.most_common(1)[0][0]
                     hyp = next(r for r in cands if self._safe(r, test) == value)
-                    if mistake and n_answers == 0 and left >= 3:  # the deliberate wrong first answer (not trained on)
-                        hyp, value = self._wrong_rule(mg, test, set(preds))
-
+                    if mistake and n_answers == 0 and left >= 3:  # the deliberate wrong first answer
+                        deliberate = True
+                        hyp, value = self._wrong_rule(rng(seed, "teacher-mistake-rule", task.task_id), test,
+                                                      set(preds))
                     steps, _ = explain(hyp, test)
                     how = "sure" if n_values == 1 else f"{n_values} answers possible, guess"
                     if self.compact:
@@ -208,7 +209,7 @@ class FunctionTeacher(ScriptedTeacher):
                     choice, content = "action", " ".join(map(str, probe))
             text = render_assistant("\n".join(t for t in think if t) if self.style == "enhanced" else "", choice,
                                     content)
-            trained.append(not (choice == "answer" and mistake and n_answers == 0 and left >= 3))
+            trained.append(not deliberate)
             obs, reward, term, trunc, info = env.step(format_action(choice, content))
             assistant.append(text)
             feedback.append(obs)
